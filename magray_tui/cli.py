@@ -1,0 +1,57 @@
+"""`magray`: no arguments opens the TUI; subcommands are for scripting.
+
+Every subcommand is a thin face over the same services the TUI uses. Heavy modules are
+imported inside the commands, so `magray --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from magray_tui.commands import COMMAND_MODULES, AppContext, load_command
+
+
+class _LazyGroup(click.Group):
+    """Loads a subcommand's module only when that subcommand is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMAND_MODULES:
+            return None
+        return load_command(name)
+
+
+@click.group(cls=_LazyGroup, invoke_without_command=True)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MAGRAY_HOME",
+    help="Keep data, config, cache and logs under this one folder.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None,
+    help="Log level for the log file (the terminal never gets log lines).",
+)
+@click.version_option(package_name="magray-tui", prog_name="magray")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, log_level: str | None) -> None:
+    """magray: a terminal workstation for an AI agent with a layered vector memory."""
+    ctx.obj = AppContext(home=home, log_level=log_level.upper() if log_level else None)
+    if ctx.invoked_subcommand is None:
+        ctx.obj.settings()  # a malformed config stops here with a one-line message
+        try:
+            from magray_tui.tui.app import run_app
+        except ImportError:
+            raise click.ClickException("the TUI is not built yet; see `magray --help`") from None
+        sys.exit(run_app(ctx.obj))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Subcommands of `magray`, one module each, loaded lazily by `magray_tui.cli`."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from magray_tui.config import Settings
+
+# command name -> module under magray_tui.commands holding a click object named `command`
+COMMAND_MODULES: dict[str, str] = {
+    "config": "config_cmd",
+    "memory": "memory_cmd",
+    "models": "models_cmd",
+}
+
+
+def load_command(name: str) -> click.Command:
+    module = importlib.import_module(f"magray_tui.commands.{COMMAND_MODULES[name]}")
+    return module.command
+
+
+@dataclass
+class AppContext:
+    """What the top-level options decided; builds Settings once, on first use."""
+
+    home: Path | None = None
+    log_level: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from magray_tui.config import ConfigError, load_settings
+            from magray_tui.logs import setup_logging
+
+            try:
+                self._settings = load_settings(self.home, log_level=self.log_level)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+            setup_logging(self._settings)
+        return self._settings
+
+
+pass_app = click.make_pass_decorator(AppContext, ensure=True)

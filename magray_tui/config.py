@@ -1,0 +1,403 @@
+"""One Settings object: defaults < config.toml < environment MAGRAY_* < command-line flags.
+
+`MAGRAY_HOME` (or `magray --home DIR`) puts data, config, cache and logs under one folder;
+otherwise the platform's folders (platformdirs) are used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+APP_NAME = "magray"
+ENV_PREFIX = "MAGRAY_"
+
+
+class ConfigError(Exception):
+    """A config file or variable that cannot be used; the message is one readable line."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where magray keeps its files. Every folder is created on first use, not here."""
+
+    data: Path
+    config: Path
+    cache: Path
+    state: Path
+
+    @classmethod
+    def resolve(cls, home: Path | str | None = None) -> Paths:
+        home = home or os.environ.get(f"{ENV_PREFIX}HOME") or None
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(root / "data", root / "config", root / "cache", root / "state")
+        import platformdirs
+
+        return cls(
+            Path(platformdirs.user_data_dir(APP_NAME)),
+            Path(platformdirs.user_config_dir(APP_NAME)),
+            Path(platformdirs.user_cache_dir(APP_NAME)),
+            Path(platformdirs.user_state_dir(APP_NAME)),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / "config.toml"
+
+    @property
+    def db_file(self) -> Path:
+        return self.data / "memory.duckdb"
+
+    @property
+    def index_dir(self) -> Path:
+        # Indexes are derived from the database: a cache that can be rebuilt at any time.
+        return self.cache / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "magray.log"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field("all-minilm-l6-v2-int8", description="model id from `magray models list`")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(32, ge=1, le=4096)
+    intra_op_threads: int = Field(1, ge=0, le=256, description="0 lets onnxruntime decide")
+    max_length: int = Field(256, ge=8, le=32768, description="tokens per text before truncation")
+    cache_size: int = Field(20_000, ge=0, description="entries in the LRU embedding cache")
+
+
+class MemorySettings(_Section):
+    ttl_interact_hours: float = Field(24.0, gt=0)
+    ttl_insights_days: float = Field(90.0, gt=0)
+    tombstone_grace_days: float = Field(7.0, ge=0)
+    hnsw_m: int = Field(16, ge=4, le=128)
+    hnsw_ef_construction: int = Field(200, ge=16, le=2000)
+    hnsw_ef_search: int = Field(64, ge=10, le=2000)
+    rrf_k: int = Field(60, ge=1)
+    keyword_weight: float = Field(1.0, ge=0, description="weight of the BM25 list in fusion")
+    max_text_bytes: int = Field(1_000_000, ge=1_000, description="longer texts are truncated")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    home: Path | None = Field(None, description="one folder for data, config, cache and logs")
+    models_dir: Path | None = Field(None, description="an extra folder of ONNX models")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, v: Any) -> Any:
+        # `log_level = "debug"` and MAGRAY_LOG_LEVEL=debug mean what they say, like --log-level.
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("home", "models_dir")
+    @classmethod
+    def _expand_user(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
+
+    # Not a setting: where the values came from, filled by `load_settings`.
+    _paths: Paths | None = None
+    _config_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # A bare Settings() is kwargs over env over defaults; `load_settings` adds the file.
+        return (init_settings, env_settings)
+
+    @property
+    def paths(self) -> Paths:
+        return self._paths or Paths.resolve(self.home)
+
+    @property
+    def config_file(self) -> Path:
+        return self._config_file or self.paths.config_file
+
+
+class _Unsourced(Settings):
+    """Validates exactly the values it is given: no environment. Used to check one layer."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def _merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    """`high` over `low`, table by table, so one nested env value keeps its file siblings."""
+    out = dict(low)
+    for key, value in high.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _split_key(dotted: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in dotted.split(".")]
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of a (dotted) key in TOML text, for error messages."""
+    want = [str(p) for p in loc]
+    table: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]", stripped)
+        if header:
+            table = _split_key(header.group(1))
+            if table == want:  # the whole table is the problem, e.g. `[embeding]`
+                return n
+            continue
+        assign = re.match(r"^([A-Za-z0-9_\-\.\"' ]+?)\s*=", stripped)
+        if assign:
+            full = table + _split_key(assign.group(1))
+            # A prefix match is an inline table (`embedding = {batch_size = "x"}`).
+            if full == want[: len(full)]:
+                return n
+    return None
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Valid key names in the table holding `loc`, to suggest a fix for a typo."""
+    model: Any = Settings
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(str(part))
+        if field is None:
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def _problem(err: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """The first problem as (location, readable message), plus a count of the others."""
+    first = err.errors()[0]
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "extra_forbidden":
+        msg = "unknown key"
+        close = difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1) if loc else []
+        if close:
+            msg += f" (did you mean {close[0]!r}?)"
+    else:
+        msg = first.get("msg", "invalid value")
+        value = first.get("input")
+        if isinstance(value, str | int | float | bool):
+            msg += f" (got {value!r})"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' * (more > 1)})"
+    return loc, msg
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "?"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse and validate config.toml alone; raise ConfigError naming file, line and key.
+
+    A missing file is no error (all defaults). Relative paths in it are taken from its folder.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config error in {path}: the file is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config error in {path}: this is a folder, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"config error in {path}: cannot read it: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        detail = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        reason = re.sub(r"\s*\(at line.*\)$", "", detail)
+        where = f"{path}, line {m.group(1)}" if m else str(path)
+        raise ConfigError(f"config error in {where}: {reason}") from None
+
+    def fail(loc: tuple[Any, ...], msg: str) -> ConfigError:
+        line = _line_of(text, loc) if loc else None
+        where = f"{path}, line {line}" if line else str(path)
+        return ConfigError(f"config error in {where}: {_dotted(loc)}: {msg}")
+
+    if "home" in data:
+        # home decides where this file is, so the file cannot move it; ignoring it silently
+        # would leave the user's data somewhere they did not ask for.
+        raise fail(("home",), "cannot be set in the config file; use MAGRAY_HOME or --home")
+    try:
+        # Validate the file on its own so a bad value is blamed on the file, not on env.
+        _Unsourced(**data)
+    except ValidationError as exc:
+        raise fail(*_problem(exc)) from None
+    if isinstance(data.get("models_dir"), str):
+        # Relative to the file, not to wherever magray happens to be started from.
+        data["models_dir"] = str(path.parent / Path(data["models_dir"]).expanduser())
+    return data
+
+
+def _read_env() -> dict[str, Any]:
+    """The MAGRAY_* variables as nested settings values, not yet validated."""
+    try:
+        return EnvSettingsSource(Settings)()
+    except SettingsError as exc:
+        # pydantic-settings names the field (e.g. "embedding"), not the variable.
+        m = re.search(r'field "([^"]+)"', str(exc))
+        name = _env_name((m.group(1),)) if m else f"{ENV_PREFIX}*"
+        raise ConfigError(
+            f"config error in environment variable {name}: not a valid JSON value"
+        ) from None
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def _env_culprit(loc: tuple[Any, ...]) -> str:
+    """The set variable behind a bad value: MAGRAY_EMBEDDING__BATCH_SIZE, or a JSON parent."""
+    present = {k.upper() for k in os.environ}
+    for n in range(len(loc), 0, -1):
+        if _env_name(loc[:n]) in present:
+            return _env_name(loc[:n])
+    return _env_name(loc)
+
+
+def load_settings(home: Path | str | None = None, **flags: Any) -> Settings:
+    """Build the Settings for this process. `flags` are command-line overrides (highest).
+
+    Nested flags use dicts: `load_settings(embedding={"batch_size": 64})`. Each layer is
+    validated on top of the ones below it, so an error names the layer that caused it.
+    """
+    home = home or os.environ.get(f"{ENV_PREFIX}HOME") or None
+    paths = Paths.resolve(home)
+    config_file = paths.config_file
+    values = read_config_file(config_file)
+
+    values = _merge(values, _read_env())
+    try:
+        _Unsourced(**values)
+    except ValidationError as exc:
+        loc, msg = _problem(exc)
+        raise ConfigError(
+            f"config error in environment variable {_env_culprit(loc)}: {msg}"
+        ) from None
+
+    values = _merge(values, {k: v for k, v in flags.items() if v is not None})
+    if home:
+        values["home"] = Path(home).expanduser().resolve()
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        loc, msg = _problem(exc)
+        raise ConfigError(f"config error in option {_dotted(loc)}: {msg}") from None
+    settings._paths = paths
+    settings._config_file = config_file
+    return settings
+
+
+DEFAULT_CONFIG = """\
+# magray configuration. Precedence: defaults < this file < environment MAGRAY_* < flags.
+# Environment names follow the keys: MAGRAY_EMBEDDING__BATCH_SIZE=64, MAGRAY_LOG_LEVEL=DEBUG.
+
+# log_level = "INFO"
+# models_dir = "/path/to/more/models"   # model.onnx + tokenizer.json; relative to this file
+
+[embedding]
+# model = "all-minilm-l6-v2-int8"       # see `magray models list`
+# device = "auto"                       # auto | cpu | cuda
+# batch_size = 32
+# intra_op_threads = 1                  # 1 leaves a core free for the UI
+# max_length = 256
+# cache_size = 20000
+
+[memory]
+# ttl_interact_hours = 24
+# ttl_insights_days = 90
+# tombstone_grace_days = 7
+# hnsw_ef_search = 64
+# rrf_k = 60
+"""
+
+
+def init_config_file(path: Path) -> bool:
+    """Write a commented default config if none exists. Returns True if written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(DEFAULT_CONFIG, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+def settings_as_toml(settings: Settings) -> str:
+    """The effective settings, as TOML text (for `magray config show`).
+
+    `home` is left out: the file cannot set it, and pasting this output into config.toml
+    must load.
+    """
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)  # repr of inf/nan and of 1e-05 is valid TOML too
+        # JSON escapes (\\, \", \n, \uXXXX) are all valid in a TOML basic string.
+        return json.dumps(str(v), ensure_ascii=False)
+
+    def table(prefix: str, values: dict[str, Any]) -> list[str]:
+        lines = [f"{k} = {fmt(v)}" for k, v in values.items() if not isinstance(v, dict | None)]
+        for k, v in values.items():
+            if isinstance(v, dict):
+                name = f"{prefix}.{k}" if prefix else k
+                lines += ["", f"[{name}]", *table(name, v)]
+        return lines
+
+    data = settings.model_dump(mode="json", exclude={"home"})
+    return "\n".join(table("", data)).lstrip("\n") + "\n"

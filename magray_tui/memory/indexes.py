@@ -1,0 +1,174 @@
+"""Keeps the vector and keyword indexes in step with the store.
+
+The store commits first; the indexes follow. Each index remembers the change revision it
+has reached (its watermark), so at open only later changes are replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from magray_tui.memory.keyword_index import KeywordIndex
+from magray_tui.memory.records import Record, State
+from magray_tui.memory.store import Store
+from magray_tui.memory.vector_index import IndexParams, VectorIndex
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class CatchUpReport:
+    vector_loaded: bool = False
+    keyword_loaded: bool = False
+    vector_replayed: int = 0
+    keyword_replayed: int = 0
+    rebuilt: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Indexes:
+    def __init__(
+        self,
+        store: Store,
+        index_dir,
+        params: IndexParams,
+        model_id: str,
+        checkpoint_every: int = 10_000,
+    ) -> None:
+        self.store = store
+        self.read_only = store.read_only
+        self.vectors = VectorIndex(index_dir, params, model_id)
+        self.keywords = KeywordIndex(index_dir / "keyword", read_only=store.read_only)
+        self.checkpoint_every = checkpoint_every
+        self._unsaved = 0
+        self._lock = threading.RLock()
+        self.report = CatchUpReport()
+
+    # ---- open / catch up -----------------------------------------------------------------
+    def open(self, progress: Progress | None = None) -> CatchUpReport:
+        t0 = time.perf_counter()
+        report = CatchUpReport(
+            vector_loaded=self.vectors.load(), keyword_loaded=self.keywords.open()
+        )
+        self._replay(report, progress)
+        live = self.store.counts()
+        n_live = sum(v for k, v in live.items() if k != "forgotten")
+        # A cache that disagrees with the store is rebuilt, never trusted.
+        if len(self.vectors) != n_live:
+            log.warning(
+                "vector index has %d entries, store %d: rebuilding", len(self.vectors), n_live
+            )
+            self.vectors.reset()
+            report.rebuilt.append("vector")
+        if len(self.keywords) != n_live:
+            log.warning(
+                "keyword index has %d entries, store %d: rebuilding", len(self.keywords), n_live
+            )
+            if not self.read_only:
+                self.keywords.reset()
+            report.rebuilt.append("keyword")
+        if report.rebuilt:
+            self._replay(report, progress)
+        if (report.vector_replayed or report.keyword_replayed) and not self.read_only:
+            self.save()
+        report.seconds = time.perf_counter() - t0
+        self.report = report
+        return report
+
+    def _replay(self, report: CatchUpReport, progress: Progress | None) -> None:
+        v_mark, k_mark = self.vectors.watermark, self.keywords.watermark
+        start = min(v_mark, k_mark)
+        top = self.store.max_rev()
+        done = 0
+        for revs, records, vecs in self.store.iter_changes(start):
+            v_sel = revs > v_mark
+            k_sel = revs > k_mark
+            self._apply_vectors([r for r, s in zip(records, v_sel, strict=True) if s], vecs[v_sel])
+            report.vector_replayed += int(v_sel.sum())
+            if not self.keywords.read_only:
+                self._apply_keywords([r for r, s in zip(records, k_sel, strict=True) if s])
+                report.keyword_replayed += int(k_sel.sum())
+            done += len(records)
+            if progress:
+                progress(done, max(done, top - start))
+        purged = self.store.purged_since(start)
+        if purged:
+            self.vectors.remove(purged)
+            if not self.keywords.read_only:
+                self.keywords.remove(purged)
+        self.vectors.watermark = max(self.vectors.watermark, top)
+        if not self.keywords.read_only:
+            self.keywords.commit(max(self.keywords.watermark, top))
+
+    # ---- following writes ----------------------------------------------------------------
+    def _apply_vectors(self, records: Sequence[Record], vecs: np.ndarray) -> None:
+        live = [i for i, r in enumerate(records) if r.state is State.LIVE]
+        gone = [r.seq for r in records if r.state is not State.LIVE]
+        if live:
+            self.vectors.add([records[i].seq for i in live], vecs[live])
+        if gone:
+            self.vectors.remove(gone)
+
+    def _apply_keywords(self, records: Sequence[Record]) -> None:
+        live = [r for r in records if r.state is State.LIVE]
+        gone = [r.seq for r in records if r.state is not State.LIVE]
+        if live:
+            self.keywords.upsert(live)
+        if gone:
+            self.keywords.remove(gone)
+
+    def apply(self, records: Sequence[Record], vecs: np.ndarray | None, rev: int) -> None:
+        """Follow a committed change: upsert live records, drop forgotten ones."""
+        with self._lock:
+            if vecs is None:
+                vecs = self.store.vectors_for([r.seq for r in records]) if records else None
+            if records:
+                self._apply_vectors(records, vecs)
+                self._apply_keywords(records)
+            self._advance(rev, len(records))
+
+    def drop(self, seqs: Sequence[int], rev: int) -> None:
+        with self._lock:
+            self.vectors.remove(seqs)
+            self.keywords.remove(seqs)
+            self._advance(rev, len(seqs))
+
+    def _advance(self, rev: int, n: int) -> None:
+        self.keywords.commit(rev)
+        self.vectors.watermark = rev
+        self._unsaved += n
+        if self._unsaved >= self.checkpoint_every:
+            self.save()
+
+    def save(self) -> None:
+        """Persist the vector index (the keyword index is durable at each commit)."""
+        if self.read_only:
+            return
+        with self._lock:
+            self.vectors.save(self.vectors.watermark)
+            self._unsaved = 0
+
+    def rebuild(self, progress: Progress | None = None) -> CatchUpReport:
+        with self._lock:
+            self.vectors.reset()
+            if not self.read_only:
+                self.keywords.reset()
+            report = CatchUpReport(rebuilt=["vector", "keyword"])
+            self._replay(report, progress)
+            self.save()
+            self.report = report
+            return report
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.read_only and self._unsaved:
+                self.save()
+            self.keywords.close()

@@ -1,0 +1,133 @@
+"""The record and hit types every part of magray passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Layer(StrEnum):
+    INTERACT = "interact"  # session, dialogue, temporary data (TTL 24 h by default)
+    INSIGHTS = "insights"  # decisions, learned facts, patterns (TTL 90 d by default)
+    ASSETS = "assets"  # code snippets, documents, core knowledge (no TTL)
+
+    @classmethod
+    def parse(cls, value: str | Layer) -> Layer:
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            names = ", ".join(m.value for m in cls)
+            raise MemoryError_(f"unknown layer {value!r} (use one of: {names})") from None
+
+
+class State(StrEnum):
+    LIVE = "live"
+    FORGOTTEN = "forgotten"  # a tombstone: hidden from search, restorable until purged
+
+
+SOURCES = ("chat", "file", "manual", "agent", "import")
+SEARCH_MODES = ("hybrid", "vector", "keyword")
+
+
+class MemoryError_(Exception):
+    """A memory operation that cannot be done; the message is meant for the user."""
+
+
+class RecordNotFound(MemoryError_):
+    pass
+
+
+class StoreLocked(MemoryError_):
+    """Another process holds the database for writing."""
+
+    def __init__(self, message: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form timestamps are stored in (DuckDB TIMESTAMP)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc_naive(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise MemoryError_(f"not an ISO-8601 time: {value!r}") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@dataclass
+class Record:
+    id: str
+    layer: Layer
+    text: str
+    kind: str = "note"
+    tags: tuple[str, ...] = ()
+    source: str = "manual"
+    session: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    layer_since: datetime = field(default_factory=utcnow)
+    last_access: datetime | None = None
+    access_count: int = 0
+    importance: float = 0.5
+    pinned: bool = False
+    content_hash: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    state: State = State.LIVE
+    forgotten_at: datetime | None = None
+    seq: int = 0  # internal integer key (vector index label); not shown to users
+
+    def to_dict(self, *, with_stats: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "layer": self.layer.value,
+            "text": self.text,
+            "kind": self.kind,
+            "tags": list(self.tags),
+            "source": self.source,
+            "session": self.session,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "importance": self.importance,
+            "pinned": self.pinned,
+            "metadata": self.metadata,
+        }
+        if with_stats:
+            out["access_count"] = self.access_count
+            out["last_access"] = _iso(self.last_access)
+            out["layer_since"] = _iso(self.layer_since)
+            out["state"] = self.state.value
+            if self.forgotten_at:
+                out["forgotten_at"] = _iso(self.forgotten_at)
+        return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class Hit:
+    record: Record
+    score: float
+    # Why it matched: vector similarity and rank, BM25 score and rank, fused score.
+    parts: dict[str, float | int | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.record.to_dict()
+        out["score"] = round(self.score, 6)
+        out["score_parts"] = self.parts
+        return out
