@@ -20,6 +20,13 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's default imports every command for its help line; keep --help instant.
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, COMMAND_MODULES[name][1]) for name in self.list_commands(ctx)]
+            )
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMAND_MODULES:
             return None

@@ -12,16 +12,17 @@ import click
 if TYPE_CHECKING:
     from magray_tui.config import Settings
 
-# command name -> module under magray_tui.commands holding a click object named `command`
-COMMAND_MODULES: dict[str, str] = {
-    "config": "config_cmd",
-    "memory": "memory_cmd",
-    "models": "models_cmd",
+# command name -> (module under magray_tui.commands holding a click object named `command`,
+#                  its one-line help, shown by `magray --help` without importing it)
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "config": ("config_cmd", "Show, locate or create the configuration file."),
+    "memory": ("memory_cmd", "Store, search and manage memories."),
+    "models": ("models_cmd", "List, check and warm up embedding models."),
 }
 
 
 def load_command(name: str) -> click.Command:
-    module = importlib.import_module(f"magray_tui.commands.{COMMAND_MODULES[name]}")
+    module = importlib.import_module(f"magray_tui.commands.{COMMAND_MODULES[name][0]}")
     return module.command
 
 

@@ -1,0 +1,68 @@
+"""Shared fixtures: every test gets its own MAGRAY_HOME; the real embedding model is loaded
+once per session (it is read-only and thread-safe)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from magray_tui.config import Settings, load_settings
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "home"
+    root.mkdir()
+    monkeypatch.setenv("MAGRAY_HOME", str(root))
+    for name in ("MAGRAY_MODELS_DIR", "MAGRAY_LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    return root
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return load_settings(home)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from magray_tui.ai import load_embedder
+
+    return load_embedder(load_settings(Path("/nonexistent-magray-home")))
+
+
+@pytest.fixture
+def memory(settings: Settings, embedder) -> Iterator:
+    from magray_tui.memory import MemoryService
+
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        yield svc
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> None:
+    """Poll instead of sleeping a fixed time; fail loudly on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+FACTS = [
+    "Caroline went to the LGBTQ support group on Tuesday evening.",
+    "Melanie painted a sunrise over the lake last summer.",
+    "The deploy script lives in tools/deploy.sh and needs the staging token.",
+    "Our team decided to use DuckDB as the single source of truth.",
+    "The user prefers dark themes and vim keybindings in terminal apps.",
+    "Python 3.11 is the minimum supported version of the project.",
+    "The cat knocked the coffee mug off the kitchen table.",
+    "Quarterly revenue grew by twelve percent compared to last year.",
+    "Remember to water the tomato plants every morning in July.",
+    "The HNSW index uses M=16 and ef_construction=200 by default.",
+    "Jon is training for a marathon in Chicago this October.",
+    "The database backup runs nightly at 2am to an external disk.",
+]

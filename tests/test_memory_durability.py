@@ -1,0 +1,167 @@
+"""Durability: migrations, a second process, a corrupt file, and kill -9 during add_many."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from magray_tui.memory import MemoryError_, MemoryService, StoreLocked, schema
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _spawn(code: str, home: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "MAGRAY_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str) -> list[str]:
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line.strip())
+        if line.startswith(marker):
+            return lines
+    raise AssertionError(
+        f"child ended before {marker!r}: {proc.stderr.read() if proc.stderr else ''}"
+    )
+
+
+def test_older_schema_is_migrated_and_keeps_data(settings, embedder) -> None:
+    db = settings.paths.db_file
+    db.parent.mkdir(parents=True)
+    conn = duckdb.connect(str(db))
+    assert schema.migrate(conn, target=1) == [1]
+    conn.close()
+    # Write a v1 record through the v1 tables only (no history, no access events yet).
+    conn = duckdb.connect(str(db))
+    conn.execute("CREATE TABLE vectors (seq BIGINT PRIMARY KEY, vec FLOAT[384])")
+    conn.execute(
+        "INSERT INTO meta VALUES ('embed_model', ?), ('embed_dim', '384')", [embedder.model_id]
+    )
+    vec = embedder.embed_documents(["The old store remembers the lighthouse keeper."])[0]
+    conn.execute(
+        "INSERT INTO memories (seq, id, layer, text, created_at, updated_at, layer_since, "
+        "content_hash, rev) VALUES (nextval('memory_seq'), 'oldrecord0001', 'assets', "
+        "'The old store remembers the lighthouse keeper.', now(), now(), now(), 'h', "
+        "nextval('change_rev'))"
+    )
+    conn.execute("INSERT INTO vectors VALUES (1, ?::FLOAT[384])", [vec.tolist()])
+    conn.close()
+
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        assert svc.store.schema_version() == schema.LATEST
+        hit = svc.search("lighthouse keeper", k=1)[0]
+        assert hit.record.id == "oldrecord0001"
+        svc.forget("oldrecord0001")  # needs the v2 history table
+        assert svc.history("oldrecord0001")[0]["action"] == "forget"
+        new_id = svc.add("a record written after the migration")
+        assert svc.get(new_id).seq != 1
+
+
+def test_newer_schema_is_refused(settings, embedder) -> None:
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        svc.add("x")
+    conn = duckdb.connect(str(settings.paths.db_file))
+    conn.execute("INSERT INTO schema_version VALUES (99, now(), 'from the future')")
+    conn.close()
+    with pytest.raises(MemoryError_, match="schema version 99, newer"):
+        MemoryService.open(settings=settings, embedder=embedder)
+
+
+def test_corrupt_database_is_reported_and_left_untouched(settings, embedder) -> None:
+    db = settings.paths.db_file
+    db.parent.mkdir(parents=True)
+    db.write_bytes(os.urandom(64 * 1024))
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with pytest.raises(MemoryError_, match="not a DuckDB database or is damaged"):
+        MemoryService.open(settings=settings, embedder=embedder)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_second_process_gets_a_clear_lock_message_and_a_read_only_view(
+    home, settings, embedder
+) -> None:
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        rid = svc.add("The spare key is under the blue flowerpot.")
+    holder = _spawn(
+        """
+        import sys
+        from magray_tui.memory import MemoryService
+        svc = MemoryService.open()
+        print("ready", flush=True)
+        sys.stdin.read()
+        svc.close()
+        """,
+        home,
+    )
+    try:
+        _read_until(holder, "ready")
+        with pytest.raises(StoreLocked) as err:
+            MemoryService.open(settings=settings, embedder=embedder)
+        assert f"PID {holder.pid}" in str(err.value)
+        with MemoryService.open(settings=settings, embedder=embedder, read_only=True) as ro:
+            assert ro.read_only and "read-only snapshot" in (ro.store.note or "")
+            assert ro.search("where is the spare key", k=1)[0].record.id == rid
+            with pytest.raises(MemoryError_, match="read-only"):
+                ro.add("cannot write here")
+    finally:
+        holder.communicate("", timeout=60)
+    assert holder.returncode == 0
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:  # lock released
+        assert svc.stats()["total_live"] == 1
+
+
+def test_kill_during_add_many_loses_no_committed_record(home, settings, embedder) -> None:
+    base = [{"text": f"baseline memory number {i} about gardening"} for i in range(300)]
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        svc.add_many(base)
+    writer = _spawn(
+        """
+        from magray_tui.memory import MemoryService
+        svc = MemoryService.open(checkpoint_every=10**9)
+        items = [{"text": f"crash test note {i}: the {i % 7} ferry leaves at {i % 24}h"}
+                 for i in range(5000)]
+        svc.add_many(items, progress=lambda done, total: print("done", done, flush=True),
+                     batch_size=128)
+        print("finished", flush=True)
+        """,
+        home,
+    )
+    try:
+        lines = _read_until(writer, "done 768")
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=60)
+    assert "finished" not in lines
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        report = svc.catch_up_report
+        committed = svc.stats()["total_live"]
+        assert committed >= 300 + 768
+        # The saved index was loaded and only the crashed run's records were replayed.
+        assert report.vector_loaded and report.rebuilt == []
+        assert report.vector_replayed == committed - 300
+        assert len(svc.indexes.vectors) == committed == len(svc.indexes.keywords)
+        records = svc.list(limit=committed)
+        rng = np.random.default_rng(0)
+        for i in rng.choice(len(records), size=25, replace=False):
+            rec = records[int(i)]
+            found = svc.search(rec.text, k=3, count_access=False)
+            assert rec.id in [h.record.id for h in found], rec.text
