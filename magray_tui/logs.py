@@ -27,6 +27,7 @@ def setup_logging(settings: Settings) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_magray", False):
             root.removeHandler(handler)
+            handler.close()
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
