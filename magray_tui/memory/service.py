@@ -145,12 +145,23 @@ class MemoryService:
         progress: Progress | None = None,
         *,
         batch_size: int = _ADD_BATCH,
+        vectors: np.ndarray | None = None,
     ) -> list[str]:
-        """Validate, embed and store memories; each batch commits on its own."""
+        """Validate, embed and store memories; each batch commits on its own.
+
+        `vectors` (n, dim), when given, are used instead of embedding the texts: for
+        callers that already hold embeddings from this same model.
+        """
         if self.read_only:
             raise MemoryError_(self.store.note or "the memory database is open read-only")
         pending = items if isinstance(items, list) else list(items)
         total = len(pending)
+        if vectors is not None:
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if vectors.shape != (total, self.embedder.dim):
+                raise MemoryError_(
+                    f"vectors must have shape ({total}, {self.embedder.dim}), not {vectors.shape}"
+                )
         ids: list[str] = []
         for start in range(0, total, batch_size):
             chunk = pending[start : start + batch_size]
@@ -160,7 +171,8 @@ class MemoryService:
                     rows.append(self._prepare(item))
                 except MemoryError_ as exc:
                     raise MemoryError_(f"memory #{n}: {exc}") from None
-            ids.extend(self._insert(rows))
+            given = None if vectors is None else vectors[start : start + batch_size]
+            ids.extend(self._insert(rows, vectors=given))
             if progress:
                 progress(len(ids), total)
         return ids
@@ -173,17 +185,24 @@ class MemoryService:
             max_bytes=self.settings.memory.max_text_bytes,
         )
 
-    def _insert(self, rows: list[dict[str, Any]], progress: Progress | None = None) -> list[str]:
+    def _insert(
+        self,
+        rows: list[dict[str, Any]],
+        progress: Progress | None = None,
+        vectors: np.ndarray | None = None,
+    ) -> list[str]:
         """Embed, then store all `rows` in one transaction, then follow with the indexes."""
         if not rows:
             return []
-        parts = []
-        for start in range(0, len(rows), _ADD_BATCH):
-            chunk = rows[start : start + _ADD_BATCH]
-            parts.append(self.embedder.embed_documents([r["text"] for r in chunk]))
-            if progress:
-                progress(start + len(chunk), len(rows))
-        vectors = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if vectors is None:
+            parts = []
+            for start in range(0, len(rows), _ADD_BATCH):
+                chunk = rows[start : start + _ADD_BATCH]
+                parts.append(self.embedder.embed_documents([r["text"] for r in chunk]))
+                if progress:
+                    progress(start + len(chunk), len(rows))
+            vectors = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        vectors = _normalized(vectors)
         with self._write_lock:
             pairs = self.store.insert(rows, vectors)
             records = [_row_record(r, seq) for r, (seq, _rev) in zip(rows, pairs, strict=True)]
@@ -478,3 +497,9 @@ def _row_record(row: dict[str, Any], seq: int) -> Record:
         metadata=row["metadata"],
         seq=seq,
     )
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
