@@ -165,3 +165,66 @@ def test_kill_during_add_many_loses_no_committed_record(home, settings, embedder
             rec = records[int(i)]
             found = svc.search(rec.text, k=3, count_access=False)
             assert rec.id in [h.record.id for h in found], rec.text
+
+
+def test_cli_readers_work_while_another_process_writes(home, settings, embedder) -> None:
+    from click.testing import CliRunner
+
+    from magray_tui.cli import main
+
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        rid = svc.add("The boiler service is booked for March 3rd.")
+    holder = _spawn(
+        """
+        import sys
+        from magray_tui.memory import MemoryService
+        svc = MemoryService.open()
+        print("ready", flush=True)
+        sys.stdin.read()
+        svc.close()
+        """,
+        home,
+    )
+    try:
+        _read_until(holder, "ready")
+        runner = CliRunner()
+        found = runner.invoke(main, ["memory", "search", "boiler", "--json"])
+        assert found.exit_code == 0, found.output
+        assert f"PID {holder.pid}" in found.output  # the note on stderr names the holder
+        assert rid in found.output
+        refused = runner.invoke(main, ["memory", "add", "a new note"])
+        assert refused.exit_code == 1
+        assert f"in use by PID {holder.pid}" in refused.output
+        assert "Traceback" not in refused.output
+    finally:
+        holder.communicate("", timeout=60)
+
+
+def test_searches_run_while_another_thread_writes(memory) -> None:
+    import threading
+
+    memory.add_many([{"text": f"seed fact {i} about rivers and bridges"} for i in range(50)])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                assert memory.search("rivers and bridges", k=5)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        # Enough rows to force several resizes of the HNSW index during the reads.
+        memory.add_many(
+            [{"text": f"bulk note {i} on harbour traffic"} for i in range(1500)], batch_size=100
+        )
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors, errors[0]
+    assert len(memory.indexes.vectors) == 1550
