@@ -102,9 +102,23 @@ class MemorySettings(_Section):
     hnsw_m: int = Field(16, ge=4, le=128)
     hnsw_ef_construction: int = Field(200, ge=16, le=2000)
     hnsw_ef_search: int = Field(64, ge=10, le=2000)
-    rrf_k: int = Field(60, ge=1)
-    keyword_weight: float = Field(1.0, ge=0, description="weight of the BM25 list in fusion")
+    rrf_k: int = Field(10, ge=1)
+    keyword_weight: float = Field(1.25, ge=0, description="weight of the BM25 list in fusion")
     max_text_bytes: int = Field(1_000_000, ge=1_000, description="longer texts are truncated")
+
+
+class PromotionSettings(_Section):
+    """The default promotion policy: thresholds on a transparent score (see docs/promotion.md)."""
+
+    to_insights: float = Field(0.5, ge=0, le=1, description="score to move Interact -> Insights")
+    to_assets: float = Field(0.7, ge=0, le=1, description="score to move Insights -> Assets")
+    keep_insights: float = Field(0.3, ge=0, le=1, description="below this, expired Insights go")
+    min_hours_interact: float = Field(1.0, ge=0, description="time in Interact before a move")
+    min_days_insights: float = Field(7.0, ge=0, description="time in Insights before a move")
+    max_moves_per_day: int = Field(1, ge=1, description="policy moves of one record per day")
+    merge_similarity: float = Field(0.95, gt=0, le=1, description="cosine that means duplicate")
+    learned_min_examples: int = Field(20, ge=4, description="user decisions before learning")
+    cycle_minutes: float = Field(60.0, ge=1, description="how often the TUI runs a cycle")
 
 
 class Settings(BaseSettings):
@@ -120,6 +134,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    promotion: PromotionSettings = Field(default_factory=PromotionSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -362,6 +377,13 @@ DEFAULT_CONFIG = """\
 # tombstone_grace_days = 7
 # hnsw_ef_search = 64
 # rrf_k = 60
+
+[promotion]
+# to_insights = 0.5                     # score that moves Interact -> Insights
+# to_assets = 0.7                       # score that moves Insights -> Assets
+# keep_insights = 0.3                   # expired Insights below this are forgotten
+# merge_similarity = 0.95               # cosine at which a promoted memory merges
+# cycle_minutes = 60
 """
 
 

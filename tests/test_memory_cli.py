@@ -166,3 +166,23 @@ def test_bad_input_gives_one_line_errors(tmp_path: Path) -> None:
     big.write_text("word " * 3_000_000)
     result = magray(home, "memory", "add", "--file", str(big))
     assert result.exit_code == 0 and "truncated" in result.output
+
+
+def test_lifecycle_commands(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    rid = magray(home, "memory", "add", "The VPN config lives in ops/vpn.conf").output.strip()
+    dry = magray(home, "memory", "promote", "--dry-run", "--json")
+    assert dry.exit_code == 0 and json.loads(dry.output)["applied"] is False
+    assert "now in insights" in magray(home, "memory", "promote", rid).output
+    assert "now in assets" in magray(home, "memory", "promote", rid, "--to", "assets").output
+    history = json.loads(magray(home, "memory", "history", rid, "--json").output)
+    assert [h["action"] for h in history] == ["promote", "promote"]
+    assert "features" in history[0]["details"]
+    assert magray(home, "memory", "undo", rid).output.strip() == "moved back to insights"
+    assert magray(home, "memory", "pin", rid).exit_code == 0
+    assert "importance 0.9" in magray(home, "memory", "set-importance", rid, "0.9").output
+    policy = json.loads(magray(home, "memory", "policy", "--json").output)
+    assert policy["active"] == "default" and "learning starts at" in policy["why"]
+    assert policy["examples"] == 1  # one record: its last (pin) decision is the example
+    bad = magray(home, "memory", "demote", rid, "--to", "assets")
+    assert bad.exit_code == 1 and "cannot demote" in bad.output

@@ -379,3 +379,12 @@ def reindex_cmd(app: AppContext) -> None:
         report = svc.reindex(progress=progress_printer("reindexing"))
         n = len(svc.indexes.vectors)
     click.echo(f"reindexed {n:,} memories in {report.seconds:.2f} s")
+
+
+def _register_lifecycle() -> None:
+    from magray_tui.commands.memory_lifecycle_cmd import register
+
+    register(command)
+
+
+_register_lifecycle()

@@ -59,8 +59,7 @@ class Indexes:
             vector_loaded=self.vectors.load(), keyword_loaded=self.keywords.open()
         )
         self._replay(report, progress)
-        live = self.store.counts()
-        n_live = sum(v for k, v in live.items() if k != "forgotten")
+        n_live = self.store.live_count()
         # A cache that disagrees with the store is rebuilt, never trusted.
         if len(self.vectors) != n_live:
             log.warning(

@@ -25,6 +25,7 @@ class Layer(StrEnum):
 class State(StrEnum):
     LIVE = "live"
     FORGOTTEN = "forgotten"  # a tombstone: hidden from search, restorable until purged
+    MERGED = "merged"  # folded into a near-duplicate (`merged_into`); undo splits it back
 
 
 SOURCES = ("chat", "file", "manual", "agent", "import")
@@ -88,6 +89,7 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
     state: State = State.LIVE
     forgotten_at: datetime | None = None
+    merged_into: str | None = None
     seq: int = 0  # internal integer key (vector index label); not shown to users
 
     def to_dict(self, *, with_stats: bool = True) -> dict[str, Any]:
@@ -112,6 +114,8 @@ class Record:
             out["state"] = self.state.value
             if self.forgotten_at:
                 out["forgotten_at"] = _iso(self.forgotten_at)
+            if self.merged_into:
+                out["merged_into"] = self.merged_into
         return out
 
 

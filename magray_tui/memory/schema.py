@@ -85,6 +85,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "merges and policy bookkeeping",
+        (
+            # A merged record is hidden like a tombstone and points at the survivor.
+            "ALTER TABLE memories ADD COLUMN IF NOT EXISTS merged_into VARCHAR",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -266,6 +266,11 @@ class MemoryService:
         record = self.get(ref, count_access=False)
         if record.state is State.FORGOTTEN:
             return record
+        features = None
+        if actor == "user" and record.state is State.LIVE:
+            from magray_tui.memory.lifecycle import features_of
+
+            features = features_of(self, record)  # the user's decision teaches the policy
         now = self.clock()
         with self._write_lock:
             rev = self.store.update(record.seq, {"state": State.FORGOTTEN, "forgotten_at": now})
@@ -277,6 +282,7 @@ class MemoryService:
                 from_layer=record.layer.value,
                 actor=actor,
                 reason=reason or "forgotten",
+                details={"features": features} if features else None,
             )
         return fresh
 
@@ -406,7 +412,7 @@ class MemoryService:
         report = self.indexes.report
         return {
             "counts": counts,
-            "total_live": sum(v for k, v in counts.items() if k != "forgotten"),
+            "total_live": sum(counts[layer.value] for layer in Layer),
             "database": {
                 "path": str(db),
                 "bytes": size,
@@ -443,6 +449,44 @@ class MemoryService:
             raise MemoryError_("cannot reindex a read-only store")
         with self._write_lock:
             return self.indexes.rebuild(progress)
+
+    # ---- lifecycle (promotion engine; see lifecycle.py and moves.py) -------------------
+    def run_cycle(self, *, dry_run: bool = False):
+        """Promote, merge and expire by the active policy; returns a CycleReport."""
+        from magray_tui.memory.lifecycle import run_cycle
+
+        return run_cycle(self, dry_run=dry_run)
+
+    def promote(self, ref: str, to: str | Layer | None = None, *, actor: str = "user") -> Record:
+        from magray_tui.memory.moves import move
+
+        return move(self, ref, to, up=True, actor=actor)
+
+    def demote(self, ref: str, to: str | Layer | None = None, *, actor: str = "user") -> Record:
+        from magray_tui.memory.moves import move
+
+        return move(self, ref, to, up=False, actor=actor)
+
+    def pin(self, ref: str, pinned: bool = True) -> Record:
+        from magray_tui.memory.moves import set_pinned
+
+        return set_pinned(self, ref, pinned)
+
+    def set_importance(self, ref: str, value: float) -> Record:
+        from magray_tui.memory.moves import set_importance
+
+        return set_importance(self, ref, value)
+
+    def undo(self, ref: str) -> str:
+        from magray_tui.memory.moves import undo
+
+        return undo(self, ref)
+
+    def policy_status(self):
+        """The learned policy's state: active or not, and why."""
+        from magray_tui.memory.lifecycle import current_policy
+
+        return current_policy(self, self.clock())
 
     # ---- import / export -----------------------------------------------------------------
     def export(self, path: Path | str, *, include_forgotten: bool = False) -> int:

@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 
 RECORD_COLUMNS = (
     "seq, id, layer, text, kind, tags, source, session, created_at, updated_at, layer_since, "
-    "last_access, access_count, importance, pinned, content_hash, metadata, state, forgotten_at"
+    "last_access, access_count, importance, pinned, content_hash, metadata, state, forgotten_at, "
+    "merged_into"
 )
+N_RECORD_COLUMNS = RECORD_COLUMNS.count(",") + 1
 
 
 def row_to_record(row: Sequence[Any]) -> Record:
@@ -61,6 +63,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
         metadata,
         state,
         forgotten_at,
+        merged_into,
     ) = row
     try:
         meta = json.loads(metadata) if metadata else {}
@@ -85,6 +88,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
         metadata=meta,
         state=State(state),
         forgotten_at=forgotten_at,
+        merged_into=merged_into,
         seq=int(seq),
     )
 
@@ -160,6 +164,8 @@ class Store:
         self.note = note  # e.g. "read-only snapshot: another process holds the database"
         self.write_lock = threading.RLock()
         self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
         self._snapshot_dir: Path | None = None
 
     # ---- opening -------------------------------------------------------------------------
@@ -242,6 +248,12 @@ class Store:
     def close(self) -> None:
         with self.write_lock:
             try:
+                # A cursor with an unread result holds a transaction open: close them all so
+                # the checkpoint can fold the WAL into the file.
+                with self._cursors_lock:
+                    for cur in self._cursors:
+                        cur.close()
+                    self._cursors.clear()
                 if not self.read_only:
                     self._conn.execute("CHECKPOINT")
             except duckdb.Error as exc:
@@ -256,6 +268,8 @@ class Store:
         if cur is None:
             cur = self._conn.cursor()
             self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
         return cur
 
     def _require_writable(self) -> None:
@@ -359,6 +373,8 @@ class Store:
             "layer_since",
             "state",
             "forgotten_at",
+            "merged_into",
+            "access_count",
             "updated_at",
         }
         bad = set(fields) - allowed
@@ -578,9 +594,10 @@ class Store:
             rows = cur.fetchmany(batch)
             if not rows:
                 break
-            records = [row_to_record(r[:19]) for r in rows]
-            revs = np.array([r[19] for r in rows], dtype=np.int64)
-            vecs = [r[20] for r in rows]
+            n = N_RECORD_COLUMNS
+            records = [row_to_record(r[:n]) for r in rows]
+            revs = np.array([r[n] for r in rows], dtype=np.int64)
+            vecs = [r[n + 1] for r in rows]
             dim = next((len(v) for v in vecs if v is not None), 0)
             mat = np.zeros((len(rows), dim), dtype=np.float32)
             for i, v in enumerate(vecs):
@@ -615,24 +632,31 @@ class Store:
         )
         out = {layer.value: 0 for layer in Layer}
         out["forgotten"] = 0
+        out["merged"] = 0
         for layer, state, n in rows:
-            if state == State.FORGOTTEN.value:
-                out["forgotten"] += n
-            else:
+            if state == State.LIVE.value:
                 out[layer] = out.get(layer, 0) + n
+            else:
+                out[state] = out.get(state, 0) + n
         return out
+
+    def live_count(self) -> int:
+        row = (
+            self._cursor().execute("SELECT count(*) FROM memories WHERE state = 'live'").fetchone()
+        )
+        return int(row[0]) if row else 0
 
     def history(self, record_id: str) -> list[dict[str, Any]]:
         rows = (
             self._cursor()
             .execute(
-                "SELECT ts, action, from_layer, to_layer, actor, reason, details "
+                "SELECT hid, ts, action, from_layer, to_layer, actor, reason, details "
                 "FROM memory_history WHERE record_id = ? ORDER BY hid",
                 [record_id],
             )
             .fetchall()
         )
-        keys = ("ts", "action", "from_layer", "to_layer", "actor", "reason", "details")
+        keys = ("hid", "ts", "action", "from_layer", "to_layer", "actor", "reason", "details")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def forgotten_before(self, cutoff: datetime) -> list[int]:
