@@ -228,3 +228,35 @@ def test_searches_run_while_another_thread_writes(memory) -> None:
             t.join(timeout=60)
     assert not errors, errors[0]
     assert len(memory.indexes.vectors) == 1550
+
+
+def test_cycle_while_another_process_holds_the_database(home, settings, embedder) -> None:
+    from click.testing import CliRunner
+
+    from magray_tui.cli import main
+
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        svc.add("Kept while the other process runs.")
+    holder = _spawn(
+        """
+        import sys
+        from magray_tui.memory import MemoryService
+        svc = MemoryService.open()
+        print("ready", flush=True)
+        sys.stdin.read()
+        svc.close()
+        """,
+        home,
+    )
+    try:
+        _read_until(holder, "ready")
+        runner = CliRunner()
+        applied = runner.invoke(main, ["memory", "promote"])
+        assert applied.exit_code == 1 and f"PID {holder.pid}" in applied.output
+        dry = runner.invoke(main, ["memory", "promote", "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "would do (dry run)" in dry.output
+    finally:
+        holder.communicate("", timeout=60)
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        assert svc.stats()["total_live"] == 1
