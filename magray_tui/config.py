@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    # TUI key remaps: binding id -> key (see F1 in the app); applied by the TUI itself.
+    keys: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -376,7 +378,7 @@ DEFAULT_CONFIG = """\
 # ttl_insights_days = 90
 # tombstone_grace_days = 7
 # hnsw_ef_search = 64
-# rrf_k = 60
+# rrf_k = 10
 
 [promotion]
 # to_insights = 0.5                     # score that moves Interact -> Insights

@@ -50,6 +50,7 @@ class MemoryService:
         self.embedder = embedder
         self.indexes = indexes
         self.clock = clock
+        store.clock = lambda: self.clock()  # history rows carry the service's time
         self._write_lock = threading.RLock()
         self._access_lock = threading.Lock()
         self._pending_access: list[tuple[int, datetime, str | None, float, int]] = []

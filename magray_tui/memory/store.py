@@ -164,6 +164,7 @@ class Store:
         self.note = note  # e.g. "read-only snapshot: another process holds the database"
         self.write_lock = threading.RLock()
         self._local = threading.local()
+        self.clock = utcnow  # the service replaces it with its own (tests freeze it)
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._snapshot_dir: Path | None = None
@@ -466,7 +467,7 @@ class Store:
                 "(nextval('history_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     record_id,
-                    utcnow(),
+                    self.clock(),
                     action,
                     from_layer,
                     to_layer,

@@ -1,0 +1,295 @@
+"""The magray TUI: five panes over the same services the CLI uses.
+
+Only textual and our own tui modules are imported here, so the first frame comes as fast
+as a bare Textual app; the services (onnxruntime, the model, DuckDB) open in a thread
+worker after mount and arrive as a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.lazy import Lazy
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from magray_tui.tui.backend import Backend, open_backend
+from magray_tui.tui.commands import MagrayCommands
+from magray_tui.tui.errors import report_failure
+from magray_tui.tui.jobs import JobRegistry
+from magray_tui.tui.keymap import key_display
+from magray_tui.tui.panes.base import HelpKey, Pane, PaneEnv
+from magray_tui.tui.panes.memory_browser import MemoryBrowser
+from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
+from magray_tui.tui.preferences import Preferences
+from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
+from magray_tui.tui.screens.help import HelpScreen
+from magray_tui.tui.state import UiState
+from magray_tui.tui.themes import DEFAULT_THEME
+from magray_tui.tui.widgets.header import AppHeader
+from magray_tui.tui.widgets.progress import JobProgress
+
+if TYPE_CHECKING:
+    from magray_tui.commands import AppContext
+    from magray_tui.config import Settings
+
+log = logging.getLogger("magray_tui.tui")
+
+
+def utc_now() -> datetime:
+    """Naive UTC, the form the store keeps its timestamps in."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _pane_bindings() -> list[Binding]:
+    return [
+        Binding(
+            str(n), f"show_pane('{cls.PANE_ID}')", cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"
+        )
+        for n, cls in enumerate(PANES, 1)
+    ]
+
+
+class MagrayApp(PromotionCycles, Preferences, App[int]):
+    TITLE = "magray"
+    COMMANDS = App.COMMANDS | {MagrayCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding(
+            "ctrl+p", "command_palette", "Palette", show=False, priority=True, id="app.palette"
+        ),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        *_pane_bindings(),
+    ]
+    CSS = """
+    #panes { height: 1fr; }
+    #panes > ContentSwitcher { height: 1fr; }
+    #panes TabPane { padding: 0; height: 1fr; }
+    #status-bar { height: 1; background: $panel; }
+    """
+
+    class BackendOpened(Message):
+        def __init__(self, backend: Backend, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.backend, self.counts = backend, counts
+
+    class CountsLoaded(Message):
+        def __init__(self, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.counts = counts
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        backend_opener: Callable[[Settings], Backend] = open_backend,
+        watch_themes: bool = True,
+    ) -> None:
+        super().__init__()
+        self._created = time.perf_counter()
+        self.settings = settings
+        self.jobs = JobRegistry()
+        self.env = PaneEnv(settings, self.jobs, clock)
+        self.panes: list[Pane] = [cls(self.env) for cls in PANES]
+        self.backend: Backend | None = None
+        self._open_backend = backend_opener
+        self._watch_themes = watch_themes
+        self._opened: Backend | None = None
+        self._open_started = False
+        self._open_done = threading.Event()
+        self._cycle_lock = threading.Lock()  # one promotion cycle at a time
+        self._closing = False
+        self.state_file = settings.paths.state / "tui.json"
+        # A few tiny local files, read before the first frame so the chosen theme shows
+        # from the start instead of flashing the default.
+        self.ui_state = UiState.load(self.state_file)
+        self.startup_problems: list[str] = []
+        self.startup_problems += self._register_themes()
+        # Set before mount: a theme change after mount restyles every widget (~0.3 s).
+        wanted = self.ui_state.theme
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if wanted and wanted != self.theme:
+            self.startup_problems.append(f"theme {wanted!r} is no longer available")
+        self.user_keymap: dict[str, str] = {}
+        self.startup_problems += self.load_user_keys()
+
+    # ---- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield AppHeader(id="header")
+        initial = self.ui_state.pane if self.ui_state.pane in self.pane_ids else DEFAULT_PANE
+        with TabbedContent(initial=f"tab-{initial}", id="panes"):
+            for n, pane in enumerate(self.panes, 1):
+                with TabPane(f"{n} {pane.TITLE}", id=f"tab-{pane.PANE_ID}"):
+                    # Hidden panes are built after the first frame.
+                    yield pane if initial == pane.PANE_ID else Lazy(pane)
+        yield JobProgress(self.jobs, id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(AppHeader)
+        header.model = self.settings.embedding.model
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._report(self.startup_problems, "Configuration")
+        self.active_pane.focus_default()
+        # Start the heavy imports only once the first frame is out: they hold the GIL
+        # for most of a second and would otherwise delay it.
+        self.call_after_refresh(self._after_first_frame)
+
+    @property
+    def pane_ids(self) -> list[str]:
+        return [p.PANE_ID for p in self.panes]
+
+    @property
+    def active_pane_id(self) -> str:
+        active = self.query_one("#panes", TabbedContent).active
+        return active.removeprefix("tab-") if active else DEFAULT_PANE
+
+    @property
+    def active_pane(self) -> Pane:
+        return self.pane(self.active_pane_id)
+
+    def pane(self, pane_id: str) -> Pane:
+        return next(p for p in self.panes if pane_id == p.PANE_ID)
+
+    def _after_first_frame(self) -> None:
+        self._log_first_frame()
+        self._open_started = True
+        self.open_services()
+        if self._watch_themes:
+            self.watch_config_files()
+
+    def _log_first_frame(self) -> None:
+        now = time.time()
+        try:
+            import psutil
+
+            since_start = now - psutil.Process().create_time()
+            in_app = time.perf_counter() - self._created
+            # An upper bound: the first frame plus the work queued right after it.
+            log.info(
+                "first frame %.3f s after process start (%.3f s in the TUI)", since_start, in_app
+            )
+        except Exception:  # measuring must never break the app
+            log.debug("could not measure the first frame", exc_info=True)
+
+    # ---- services ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="services", exit_on_error=False)
+    def open_services(self) -> None:
+        try:
+            with self.jobs.track("opening memory"):
+                backend = self._open_backend(self.settings)
+                self._opened = backend
+                counts = backend.memory.stats()["counts"]
+        finally:
+            self._open_done.set()
+        if not self._closing:
+            self.post_message(self.BackendOpened(backend, counts))
+
+    def on_magray_app_backend_opened(self, message: BackendOpened) -> None:
+        self.backend = message.backend
+        header = self.query_one(AppHeader)
+        header.model = message.backend.model_label()
+        header.counts = message.counts
+        header.note = message.backend.note
+        header.state = "ready"
+        for pane in self.panes:
+            pane.attach_backend(message.backend)
+        self.start_promotion_timer()
+        if message.backend.note:
+            self.notify(
+                message.backend.note, title="Memory is read-only", severity="warning", markup=False
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        what = {"services": "Opening the memory store", "counts": "Counting memories"}
+        what |= WORKER_NAMES
+        group = event.worker.group
+        message = report_failure(
+            self,
+            what.get(group, "A background job"),
+            event.worker.error,
+            self.settings.paths.log_file,
+        )
+        if group == "services":
+            self.query_one(AppHeader).state = "failed"
+            for pane in self.panes:
+                pane.backend_failed(message)
+
+    @on(MemoryBrowser.MemoryChanged)
+    def refresh_counts(self) -> None:
+        if self.backend is not None:
+            self.count_memories(self.backend)
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def count_memories(self, backend: Backend) -> None:
+        self.post_message(self.CountsLoaded(backend.memory.stats()["counts"]))
+
+    def on_magray_app_counts_loaded(self, message: CountsLoaded) -> None:
+        self.query_one(AppHeader).counts = message.counts
+
+    def close_backend(self, wait_s: float = 30.0) -> None:
+        """Close the services once the app has stopped (waits for a start-up in flight)."""
+        self._closing = True
+        if self._open_started:
+            self._open_done.wait(wait_s)
+        if self._opened is not None:
+            self._opened.close()
+
+    # ---- panes, help, themes -------------------------------------------------------------
+    def action_show_pane(self, pane_id: str) -> None:
+        # Drop the focus first: a focused widget left in the hidden pane would pull the
+        # tabs back to it (TabbedContent follows focus).
+        self.screen.set_focus(None)
+        self.query_one("#panes", TabbedContent).active = f"tab-{pane_id}"
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def pane_activated(self) -> None:
+        pane = self.active_pane
+        self.call_after_refresh(pane.focus_default)
+        if self.ui_state.pane != pane.PANE_ID:
+            self.ui_state.pane = pane.PANE_ID
+            self.save_ui_state()
+
+    def action_help(self) -> None:
+        pane = (
+            next((n for n in self.focused.ancestors_with_self if isinstance(n, Pane)), None)
+            if self.focused
+            else None
+        )
+        pane = pane or self.active_pane
+        everywhere = tuple(
+            HelpKey(key_display(self, b, self.user_keymap), b.description, b.id or "")
+            for b in self.BINDINGS
+            if isinstance(b, Binding) and b.id
+        )
+        self.push_screen(HelpScreen(pane.help_info(self.user_keymap), everywhere))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Our palette has "Change theme"; Textual's "Theme" would be a duplicate.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
+
+
+def run_app(ctx: AppContext) -> int:
+    """Run the TUI until the user quits; returns the process exit code."""
+    app = MagrayApp(ctx.settings())
+    try:
+        result = app.run()
+    finally:
+        app.close_backend()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,91 @@
+"""What the panes talk to: the long-lived services, opened off the UI thread.
+
+Importing this module is cheap; `open_backend` is the slow part (onnxruntime, the
+embedding model, DuckDB, the indexes) and runs in a thread worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from magray_tui.config import Settings
+    from magray_tui.memory import MemoryService
+    from magray_tui.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backend:
+    services: Services
+    memory: MemoryService
+    # Set when the store could only be opened read-only (another process holds it).
+    note: str | None = None
+    owns_memory: bool = False  # True for the read-only fallback, which Services does not hold
+    _closed: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def read_only(self) -> bool:
+        return self.memory.read_only
+
+    def model_label(self) -> str:
+        embedder = self.memory.embedder
+        provider = str(getattr(embedder, "provider", "")).replace("ExecutionProvider", "")
+        return f"{embedder.model_id} ({provider})" if provider else embedder.model_id
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self.owns_memory:
+            self.memory.close()
+        self.services.close()
+
+
+def open_backend(settings: Settings) -> Backend:
+    """Open the memory service; if another process holds the store, open it read-only."""
+    from magray_tui.memory import MemoryService, StoreLocked
+    from magray_tui.services import Services
+
+    services = Services(settings)
+    try:
+        return Backend(services, services.memory)
+    except StoreLocked as exc:
+        log.warning("memory store locked, opening read-only: %s", exc)
+        memory = MemoryService.open(settings=settings, read_only=True)
+        note = memory.store.note or "read-only: another process holds the database"
+        return Backend(services, memory, note=note, owns_memory=True)
+
+
+_USER_ERRORS = (
+    ("magray_tui.memory.records", "MemoryError_"),
+    ("magray_tui.ai.manifest", "ModelError"),
+    ("magray_tui.config", "ConfigError"),
+)
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The message of an error meant for users (bad input, locked store, unusable model);
+    None for a bug, which deserves its traceback in the log."""
+    # An error class whose module was never imported cannot have been raised: looking in
+    # sys.modules keeps this check from importing the memory stack on the UI thread.
+    for module, name in _USER_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(exc, cls):
+            return str(exc)
+    return None
+
+
+def describe_error(exc: BaseException, log_file: Any) -> str:
+    """One readable line for a toast or a pane; bugs point to the log file."""
+    message = user_message(exc)
+    if message is not None:
+        return message
+    return f"unexpected error ({type(exc).__name__}: {exc}); details in {log_file}"

@@ -1,0 +1,303 @@
+"""The memory browser: search-as-you-type over the layered memory, with a detail panel.
+
+Curation keys (forget, restore, edit, add, copy) and maintenance live in `memory_actions`;
+promote, demote, pin, importance and undo in `memory_lifecycle`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from magray_tui.tui.errors import report_failure
+from magray_tui.tui.panes.base import Pane, PaneEnv
+from magray_tui.tui.panes.memory_actions import MemoryActions
+from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
+from magray_tui.tui.panes.memory_queries import (
+    LAYER_CHOICES,
+    MODE_CHOICES,
+    SORT_CHOICES,
+    QueryRequest,
+    fetch_rows,
+    summary,
+)
+from magray_tui.tui.screens.layer_picker import LayerPicker
+from magray_tui.tui.screens.memory_editor import MemoryEditor
+from magray_tui.tui.screens.promotion_preview import PromotionPreview
+from magray_tui.tui.widgets.record_detail import RecordDetail
+from magray_tui.tui.widgets.record_table import RecordTable, ResultRow
+
+if TYPE_CHECKING:
+    from magray_tui.memory import MemoryService, Record
+    from magray_tui.tui.backend import Backend
+
+DEBOUNCE_S = 0.15
+CHOICES = {"layer": LAYER_CHOICES, "mode": MODE_CHOICES, "sort": SORT_CHOICES}
+
+
+class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
+    PANE_ID = "memory"
+    TITLE = "Memory"
+    SUMMARY = (
+        "Search, read and curate the layered memory (Interact, Insights, Assets). "
+        "Type to search (hybrid: vectors + BM25); an empty query lists recent memories."
+    )
+    KEYMAP_EXTRA = (MemoryEditor, LayerPicker, PromotionPreview)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", id="memory.search"),
+        Binding("f", "forget", "Forget", id="memory.forget"),
+        Binding("u", "undo_forget", "Undo forget", id="memory.undo"),
+        Binding("t", "toggle_tombstones", "Tombstones", id="memory.tombstones"),
+        Binding("r", "restore", "Restore", id="memory.restore"),
+        Binding("e", "edit", "Edit", id="memory.edit"),
+        Binding("a", "add", "Add", id="memory.add"),
+        Binding("c", "copy", "Copy", show=False, id="memory.copy"),
+        *LIFECYCLE_BINDINGS,
+        Binding("l", "cycle('layer')", "Next layer filter", show=False, id="memory.layer"),
+        Binding("m", "cycle('mode')", "Next search mode", show=False, id="memory.mode"),
+        Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
+        Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
+    ]
+    SCOPED_CSS = False  # the narrow layout keys off the screen's breakpoint class
+    DEFAULT_CSS = """
+    MemoryBrowser #memory-notice { display: none; padding: 1 2; color: $text-muted; }
+    MemoryBrowser.-loading #memory-notice, MemoryBrowser.-failed #memory-notice {
+        display: block;
+    }
+    MemoryBrowser.-failed #memory-notice { color: $error; }
+    MemoryBrowser.-loading #memory-main, MemoryBrowser.-failed #memory-main { display: none; }
+    MemoryBrowser #memory-toolbar { height: 3; }
+    MemoryBrowser #memory-query { width: 1fr; }
+    MemoryBrowser #memory-toolbar Select { width: 18; }
+    MemoryBrowser #memory-body { height: 1fr; }
+    MemoryBrowser #memory-results { width: 3fr; }
+    MemoryBrowser #memory-detail { width: 2fr; }
+    MemoryBrowser #memory-summary { height: 1; padding: 0 1; color: $text-muted; }
+    MemoryBrowser.-tombstones #memory-summary { color: $warning; }
+    .-narrow MemoryBrowser #memory-body { layout: vertical; }
+    .-narrow MemoryBrowser #memory-results { width: 1fr; height: 1fr; }
+    .-narrow MemoryBrowser #memory-detail { width: 1fr; height: 1fr; }
+    """
+
+    class ResultsLoaded(Message):
+        def __init__(self, request: QueryRequest, rows: list[ResultRow], seconds: float) -> None:
+            super().__init__()
+            self.request, self.rows, self.seconds = request, rows, seconds
+
+    class HistoryLoaded(Message):
+        def __init__(self, record_id: str, events: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.record_id, self.events = record_id, events
+
+    class RecordChanged(Message):
+        """A write finished: `action` is forgot, restored, edited or added."""
+
+        def __init__(self, action: str, record: Record) -> None:
+            super().__init__()
+            self.action, self.record = action, record
+
+    class Reindexed(Message):
+        def __init__(self, seconds: float) -> None:
+            super().__init__()
+            self.seconds = seconds
+
+    class MemoryChanged(Message):
+        """The store changed, so counts shown elsewhere (the header) are stale."""
+
+    def __init__(self, env: PaneEnv) -> None:
+        super().__init__(env)
+        self.add_class("-loading")  # before mount: toggling a class later restyles the subtree
+        self.workspace_ready = False
+        self.tombstones = False
+        self._generation = 0
+        self._undo: list[Record] = []
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Opening the memory store (loading the embedding model)…",
+            id="memory-notice",
+            markup=False,
+        )
+
+    def on_mount(self) -> None:
+        # The workspace is hidden until the store is open: build it after the first frame.
+        self.call_after_refresh(self._build_workspace)
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw_rows())
+
+    async def _build_workspace(self) -> None:
+        await self.mount(
+            Vertical(
+                Horizontal(
+                    Input(placeholder="Search memories (/)", id="memory-query"),
+                    *(_choice(name, values) for name, values in CHOICES.items()),
+                    id="memory-toolbar",
+                ),
+                Horizontal(
+                    RecordTable(self.env.clock, id="memory-results"),
+                    RecordDetail(id="memory-detail"),
+                    id="memory-body",
+                ),
+                Static(id="memory-summary", markup=False),
+                id="memory-main",
+            )
+        )
+        self.workspace_ready = True
+        if self.backend is not None:
+            self._open_workspace()
+
+    # ---- services ------------------------------------------------------------------------
+    def attach_backend(self, backend: Backend) -> None:
+        super().attach_backend(backend)
+        if self.workspace_ready:
+            self._open_workspace()
+
+    def _open_workspace(self) -> None:
+        self.set_class(False, "-loading")
+        self.refresh_results()
+        self.refresh_bindings()
+        focused = self.screen.focused
+        shown = self.screen is self.app.screen and self.app.active_pane_id == self.PANE_ID  # type: ignore[attr-defined]
+        if shown and (focused is None or self not in focused.ancestors_with_self):
+            self.focus_default()
+
+    def backend_failed(self, message: str) -> None:
+        self.query_one("#memory-notice", Static).update(
+            f"The memory store could not be opened.\n\n{message}\n\n"
+            f"Details are in the log: {self.env.settings.paths.log_file}"
+        )
+        self.set_class(True, "-failed")
+
+    def focus_default(self) -> None:
+        if self.workspace_ready and self.backend is not None:
+            self.table.focus()
+        else:
+            self.focus()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    @property
+    def memory(self) -> MemoryService | None:
+        return self.backend.memory if self.backend else None
+
+    # ---- queries -------------------------------------------------------------------------
+    def refresh_results(self, keep: str | None = None) -> None:
+        if self.memory is None or not self.workspace_ready:
+            return
+        self._generation += 1
+        request = QueryRequest(
+            self._generation,
+            self.query_one("#memory-query", Input).value,
+            **{name: str(self.query_one(f"#memory-{name}", Select).value) for name in CHOICES},
+            tombstones=self.tombstones,
+            keep=keep,
+        )
+        self.run_query(request)
+
+    @work(thread=True, exclusive=True, group="memory-query", exit_on_error=False)
+    def run_query(self, request: QueryRequest) -> None:
+        started = time.perf_counter()
+        with self.env.jobs.track("searching" if request.searching else "listing"):
+            rows = fetch_rows(self.memory, request)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.ResultsLoaded(request, rows, time.perf_counter() - started))
+
+    def on_memory_browser_results_loaded(self, message: ResultsLoaded) -> None:
+        if message.request.generation != self._generation:
+            return  # a newer query is on its way: never show stale results
+        self.table.show_rows(message.rows, keep=message.request.keep)
+        text = summary(message.request, len(message.rows), message.seconds)
+        self.query_one("#memory-summary", Static).update(text)
+        self.show_selected()
+
+    @on(Input.Changed, "#memory-query")
+    def schedule_search(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_S, self.refresh_results)
+
+    @on(Input.Submitted, "#memory-query")
+    def search_now(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.refresh_results()
+        self.action_focus_results()
+
+    @on(Select.Changed)
+    def filters_changed(self) -> None:
+        self.refresh_results()
+
+    @on(DataTable.RowHighlighted)
+    def show_selected(self) -> None:
+        row = self.table.selected
+        self.query_one(RecordDetail).show_row(row)
+        self.refresh_bindings()
+        if row is not None and self.memory is not None:
+            self.load_history(row.record.id)
+
+    @work(thread=True, exclusive=True, group="memory-detail", exit_on_error=False)
+    def load_history(self, record_id: str) -> None:
+        events = self.memory.history(record_id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.HistoryLoaded(record_id, events))
+
+    def on_memory_browser_history_loaded(self, message: HistoryLoaded) -> None:
+        row = self.table.selected
+        if row is not None and row.record.id == message.record_id:
+            self.query_one(RecordDetail).show_history(message.events)
+
+    def _redraw_rows(self) -> None:
+        if self.workspace_ready:
+            selected = self.table.selected
+            keep = selected.record.id if selected else None
+            self.table.show_rows(list(self.table.rows_by_id.values()), keep=keep)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        what = {"memory-query": "Memory search", "memory-detail": "Loading history"}
+        log_file = self.env.settings.paths.log_file
+        message = report_failure(
+            self, what.get(worker.group, "Memory change"), worker.error, log_file
+        )
+        if worker.group == "memory-query":
+            self.query_one("#memory-summary", Static).update(message)
+
+    # ---- navigation ----------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.query_one("#memory-query", Input).focus()
+
+    def action_focus_results(self) -> None:
+        self.table.focus()
+
+    def action_cycle(self, name: str) -> None:
+        select = self.query_one(f"#memory-{name}", Select)
+        values = CHOICES[name]
+        select.value = values[(values.index(str(select.value)) + 1) % len(values)]
+
+
+PROMPTS = {
+    "layer": {"all": "all layers"},
+    "sort": {"score": "by score", "date": "by date", "accesses": "by reads"},
+}
+TOOLTIPS = {"layer": "Layer filter (l)", "mode": "Search mode (m)", "sort": "Sort order (s)"}
+
+
+def _choice(name: str, values: tuple[str, ...]) -> Select[str]:
+    prompts = PROMPTS.get(name, {})
+    options = [(prompts.get(v, v), v) for v in values]
+    select = Select(options, value=values[0], allow_blank=False, id=f"memory-{name}")
+    select.tooltip = TOOLTIPS[name]
+    return select

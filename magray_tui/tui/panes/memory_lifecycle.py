@@ -1,0 +1,177 @@
+"""The memory browser's lifecycle keys: promote / demote (to the next layer, or a picked one),
+pin, importance, and undo of the last recorded change. Each runs in a thread worker through
+MemoryService; the pane then refreshes and a toast says what happened. Failures (a
+`MemoryError_`, e.g. "nowhere to demote") become error toasts in the pane's worker handler."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from magray_tui.tui.formatting import policy_line
+from magray_tui.tui.keymap import key_display
+from magray_tui.tui.panes.base import HelpInfo
+from magray_tui.tui.screens.layer_picker import LayerPicker
+
+if TYPE_CHECKING:
+    from magray_tui.memory import MemoryService
+    from magray_tui.tui.panes.memory_browser import MemoryBrowser
+
+    _Base = MemoryBrowser
+else:
+    _Base = object
+
+LAYERS = ("interact", "insights", "assets")
+IMPORTANCE_STEP = 0.1
+UNDO_ID = "memory.undo_change"
+
+LIFECYCLE_BINDINGS = [
+    Binding("p", "move('up')", "Promote", id="memory.promote"),
+    Binding("P", "pick_layer('up')", "Promote to…", show=False, id="memory.promote_to"),
+    Binding("d", "move('down')", "Demote", show=False, id="memory.demote"),
+    Binding("D", "pick_layer('down')", "Demote to…", show=False, id="memory.demote_to"),
+    Binding("i", "toggle_pin", "Pin", id="memory.pin"),
+    Binding("plus", "importance(1)", "Importance +0.1", show=False, id="memory.importance_up"),
+    Binding("minus", "importance(-1)", "Importance −0.1", show=False, id="memory.importance_down"),
+    Binding("z", "undo_change", "Undo last change", show=False, id=UNDO_ID),
+]
+_ON_LIVE = ("move", "pick_layer", "toggle_pin", "importance")
+
+
+class MemoryLifecycle(_Base):
+    """Mixed into `MemoryBrowser` (before `MemoryActions`), which lists the bindings."""
+
+    class Done(Message):
+        """A lifecycle change finished: `note` for the toast, `keep` for the cursor."""
+
+        def __init__(self, note: str, keep: str | None) -> None:
+            super().__init__()
+            self.note, self.keep = note, keep
+
+    # Read-modify-write changes (pin toggle, importance step) read the record afresh in the
+    # worker; one at a time, so two quick presses step twice instead of racing.
+    _serial = threading.Lock()
+
+    @work(thread=True, group="memory-write", exit_on_error=False)
+    def run_lifecycle(
+        self, label: str, change: Callable[[MemoryService], tuple[str, str | None]]
+    ) -> None:
+        with self._serial, self.env.jobs.track(label):
+            note, keep = change(self.memory)
+        self.post_message(self.Done(note, keep))
+
+    def on_memory_lifecycle_done(self, message: Done) -> None:
+        self.notify(message.note, markup=False)
+        self.refresh_results(keep=message.keep)
+        self.post_message(self.MemoryChanged())
+
+    def reload_keeping_selection(self) -> None:
+        """Show the store as it is now (after a promotion cycle), cursor on the same record."""
+        if self.workspace_ready and self.memory is not None:
+            row = self.table.selected
+            self.refresh_results(keep=row.record.id if row else None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in (*_ON_LIVE, "undo_change"):
+            return super().check_action(action, parameters)
+        if action != "undo_change" and self.tombstones:
+            return False  # restore first; `z` still undoes (e.g. an expiry)
+        writable = self.backend is not None and not self.backend.read_only
+        row = self.table.selected if self.workspace_ready else None
+        return (writable and row is not None) or None
+
+    # ---- keys ----------------------------------------------------------------------------
+    def action_move(self, direction: str, to: str | None = None) -> None:
+        if row := self.table.selected:
+            up = direction == "up"
+            change = partial(_move, ref=row.record.id, up=up, to=to, hint=self._undo_hint())
+            self.run_lifecycle("promoting" if up else "demoting", change)
+
+    def action_pick_layer(self, direction: str) -> None:
+        row = self.table.selected
+        if row is None:
+            return
+        layer = row.record.layer.value
+        at = LAYERS.index(layer)
+        targets = list(LAYERS[at + 1 :] if direction == "up" else reversed(LAYERS[:at]))
+        if not targets:  # the service says why nothing can move
+            self.action_move(direction)
+            return
+        word = "Promote" if direction == "up" else "Demote"
+
+        def picked(to: str | None) -> None:
+            if to:
+                self.action_move(direction, to)
+
+        title = f"{word} {row.record.id} (now in {layer}) to…"
+        self.app.push_screen(LayerPicker(title, targets), picked)
+
+    def action_toggle_pin(self) -> None:
+        if row := self.table.selected:
+            self.run_lifecycle("pinning", partial(_toggle_pin, ref=row.record.id))
+
+    def action_importance(self, steps: int) -> None:
+        if row := self.table.selected:
+            change = partial(_step_importance, ref=row.record.id, delta=steps * IMPORTANCE_STEP)
+            self.run_lifecycle("saving", change)
+
+    def action_undo_change(self) -> None:
+        if row := self.table.selected:
+            self.run_lifecycle("undoing", partial(_undo, ref=row.record.id))
+
+    def _undo_hint(self) -> str:
+        binding = next(b for b in LIFECYCLE_BINDINGS if b.id == UNDO_ID)
+        keymap = getattr(self.app, "user_keymap", {})
+        return f"Press {key_display(self.app, binding, keymap)} to undo."
+
+    # ---- help ----------------------------------------------------------------------------
+    def help_info(self, keymap: dict[str, str]) -> HelpInfo:
+        info = super().help_info(keymap)
+        if self.memory is None:
+            return info
+        return replace(info, status=partial(self._policy_status, self.memory))
+
+    def _policy_status(self, memory: MemoryService) -> str:
+        """Runs in the help screen's worker."""
+        with self.env.jobs.track("reading the policy"):
+            return policy_line(memory.policy_status(), self.env.settings.promotion)
+
+
+# ---- the changes, run in the worker thread -------------------------------------------------
+def _move(
+    memory: MemoryService, *, ref: str, up: bool, to: str | None, hint: str
+) -> tuple[str, str | None]:
+    record = memory.promote(ref, to) if up else memory.demote(ref, to)
+    if record.merged_into:
+        return f"Merged into {record.merged_into} (near-duplicate). {hint}", record.merged_into
+    word = "Promoted" if up else "Demoted"
+    return f"{word} to {record.layer.value}. {hint}", record.id
+
+
+def _toggle_pin(memory: MemoryService, *, ref: str) -> tuple[str, str | None]:
+    record = memory.get(ref, count_access=False)
+    record = memory.pin(ref, not record.pinned)
+    note = "Pinned: it never expires." if record.pinned else "Unpinned: it can expire again."
+    return note, record.id
+
+
+def _step_importance(memory: MemoryService, *, ref: str, delta: float) -> tuple[str, str | None]:
+    record = memory.get(ref, count_access=False)
+    value = round(min(1.0, max(0.0, record.importance + delta)), 2)
+    if value == round(record.importance, 2):
+        return f"Importance is already {value:.2f}.", record.id
+    memory.set_importance(ref, value)
+    return f"Importance {record.importance:.2f} → {value:.2f}.", record.id
+
+
+def _undo(memory: MemoryService, *, ref: str) -> tuple[str, str | None]:
+    done = memory.undo(ref)
+    record: Any = memory.get(ref, count_access=False)
+    return f"Undid the last change on {ref}: {done}.", record.merged_into or record.id

@@ -1,0 +1,81 @@
+"""The memory browser's reads: one request in, the rows to show out (runs in a worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from magray_tui.tui.widgets.record_table import ResultRow
+
+if TYPE_CHECKING:
+    from magray_tui.memory import MemoryService
+
+LAYER_CHOICES = ("all", "interact", "insights", "assets")
+MODE_CHOICES = ("hybrid", "vector", "keyword")
+SORT_CHOICES = ("score", "date", "accesses")
+RESULT_LIMIT = 100
+TOMBSTONE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    generation: int
+    query: str = ""
+    layer: str = "all"
+    mode: str = "hybrid"
+    sort: str = "score"
+    tombstones: bool = False
+    keep: str | None = None  # record id the cursor should stay on
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query.strip()) and not self.tombstones
+
+
+def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
+    layers = None if req.layer == "all" else [req.layer]
+    if req.tombstones:
+        records = memory.list(layers, forgotten=True, limit=TOMBSTONE_LIMIT)
+        needle = req.query.strip().casefold()
+        rows = [ResultRow(r) for r in records if needle in r.text.casefold()]
+        rows.sort(key=lambda r: r.record.forgotten_at or datetime.min, reverse=True)
+        return sort_rows(rows[:RESULT_LIMIT], req.sort)
+    if req.searching:
+        # Browsing is not the agent recalling: it must not inflate access counts, which
+        # feed promotion.
+        hits = memory.search(
+            req.query, k=RESULT_LIMIT, layers=layers, mode=req.mode, count_access=False
+        )
+        return sort_rows([ResultRow(h.record, h.score, dict(h.parts)) for h in hits], req.sort)
+    order = "access_count DESC" if req.sort == "accesses" else "created_at DESC"
+    return [ResultRow(r) for r in memory.list(layers, order=order, limit=RESULT_LIMIT)]
+
+
+def sort_rows(rows: list[ResultRow], sort: str) -> list[ResultRow]:
+    """`score` keeps the ranking as given; the other orders are stable over it."""
+    if sort == "date":
+        return sorted(rows, key=lambda r: r.record.created_at, reverse=True)
+    if sort == "accesses":
+        return sorted(rows, key=lambda r: r.record.access_count, reverse=True)
+    return rows
+
+
+def summary(req: QueryRequest, count: int, seconds: float) -> str:
+    where = "" if req.layer == "all" else f" in {req.layer}"
+    query = req.query.strip()
+    if req.tombstones:
+        what = f"{count} forgotten memor{'y' if count == 1 else 'ies'}{where}"
+        if query:
+            what += f" containing {query!r}"
+        return what + " · r restores · t back to live memories"
+    if req.searching:
+        found = f"{count} result{'s' * (count != 1)}" if count else "No results"
+        return f"{found}{where} · {req.mode} · {seconds * 1000:.0f} ms"
+    if not count:
+        if where:
+            return f"No memories{where} · l changes the layer filter"
+        return "No memories yet · a adds one (or `magray memory add TEXT` from a shell)"
+    noun = "memory" if count == 1 else "memories"
+    by = "most read" if req.sort == "accesses" else "most recent"
+    return f"{count} {by} {noun}{where} · / to search · a to add"

@@ -1,0 +1,1 @@
+"""Modal screens: the memory editor and F1 help."""

@@ -1,0 +1,101 @@
+"""What a promotion cycle would do (a dry run), in a modal table; nothing is changed.
+
+Record text is user content: every cell is a plain `Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from magray_tui.tui.formatting import cycle_counts, snippet
+
+if TYPE_CHECKING:
+    from magray_tui.memory.lifecycle import Action, CycleReport
+
+COLUMNS = ("record", "memory", "action", "from→to", "score", "reason")
+SHOWN_LIMIT = 500
+
+
+class PromotionPreview(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close", id="preview.close"),
+    ]
+    DEFAULT_CSS = """
+    PromotionPreview { align: center middle; }
+    PromotionPreview > Vertical {
+        width: 95%; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    PromotionPreview #preview-title { text-style: bold; }
+    PromotionPreview #preview-policy { color: $text-muted; }
+    PromotionPreview DataTable { height: 1fr; margin-top: 1; }
+    PromotionPreview #preview-empty { height: 1fr; margin-top: 1; }
+    PromotionPreview #preview-help { color: $text-muted; }
+    """
+
+    def __init__(self, report: CycleReport) -> None:
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        report = self.report
+        counts = cycle_counts(report.counts())
+        shown = len(report.actions)
+        more = f" (first {SHOWN_LIMIT} shown)" if shown > SHOWN_LIMIT else ""
+        with Vertical():
+            yield Static(
+                f"Promotion cycle preview (dry run): {counts} among {report.considered:,} "
+                f"memories{more}. Nothing was changed.",
+                id="preview-title",
+                markup=False,
+            )
+            yield Static(
+                f"{report.policy} policy — {report.policy_why}", id="preview-policy", markup=False
+            )
+            if report.actions:
+                yield DataTable(cursor_type="row", zebra_stripes=True, id="preview-actions")
+            else:
+                yield Static(
+                    "Nothing to promote, merge or expire right now.",
+                    id="preview-empty",
+                    markup=False,
+                )
+            yield Static(
+                'Esc closes · palette "Run promotion cycle" applies a cycle now',
+                id="preview-help",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        if not self.report.actions:
+            return
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
+        for n, action in enumerate(self.report.actions[:SHOWN_LIMIT]):
+            table.add_row(*_cells(action), key=f"{n}:{action.record_id}")
+        table.focus()
+
+
+def _cells(a: Action) -> tuple[Text, ...]:
+    if a.action == "merge":
+        what, move = f"merge into {a.merge_into}", f"{a.from_layer}→{a.to_layer}"
+    elif a.action == "expire":
+        what, move = "expire", f"{a.from_layer}→tombstone"
+    else:
+        what, move = a.action, f"{a.from_layer}→{a.to_layer}"
+    return (
+        Text(a.record_id),
+        Text(snippet(a.text or "", 48)),
+        Text(what),
+        Text(move),
+        Text(f"{a.score:.2f}", justify="right"),
+        Text(a.reason),
+    )

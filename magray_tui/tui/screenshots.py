@@ -1,0 +1,170 @@
+"""Write SVG screenshots of every pane: `python -m magray_tui.tui.screenshots DIR`.
+
+The app runs headless at a fixed size (120×36) and theme (magray-dark) on a temporary
+MAGRAY_HOME holding a few memories added through MemoryService (real embedding model),
+with a frozen clock so ages read the same on every run. `make screenshots` calls this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+SIZE = (120, 36)
+THEME = "magray-dark"
+NOW = datetime(2026, 1, 15, 12, 0, 0)
+MEMORIES = [
+    (
+        "insights",
+        "decision",
+        ["architecture"],
+        30,
+        "DuckDB is the single source of truth; the vector and keyword indexes are derived "
+        "caches that can be rebuilt from it at any time.",
+    ),
+    (
+        "insights",
+        "fact",
+        ["preferences"],
+        50,
+        "The user prefers dark themes, vim keybindings and short answers with code first.",
+    ),
+    (
+        "interact",
+        "note",
+        ["session"],
+        2,
+        "Asked how hybrid search fuses BM25 and vector ranks; explained reciprocal rank fusion.",
+    ),
+    (
+        "interact",
+        "note",
+        ["personal"],
+        5,
+        "The user's cat is called Miso and likes to sleep on the warm keyboard.",
+    ),
+    (
+        "assets",
+        "code",
+        ["snippet", "index"],
+        24 * 9,
+        "hnswlib.Index(space='cosine', dim=384).init_index(max_elements=10_000, M=16, "
+        "ef_construction=200)",
+    ),
+    (
+        "assets",
+        "doc",
+        ["runbook"],
+        24 * 20,
+        "Backups: the database is checkpointed nightly at 02:00 and copied to the NAS; "
+        "restore with `magray memory import backup.jsonl`.",
+    ),
+    (
+        "insights",
+        "pattern",
+        ["workflow"],
+        24 * 3,
+        "Before a release the user runs `make test` twice to catch flaky UI tests.",
+    ),
+]
+
+
+def seed(settings) -> None:
+    from magray_tui.memory import MemoryService
+
+    items = [
+        {
+            "id": hashlib.sha1(text.encode()).hexdigest()[:16],  # stable across runs
+            "text": text,
+            "layer": layer,
+            "kind": kind,
+            "tags": tags,
+            "created_at": NOW - timedelta(hours=hours),
+        }
+        for layer, kind, tags, hours, text in MEMORIES
+    ]
+    with MemoryService.open(settings=settings, clock=lambda: NOW) as memory:
+        memory.add_many(items)
+
+
+async def _capture(settings, out: Path, name: str, steps: Callable[..., Awaitable[None]]) -> Path:
+    from magray_tui.tui.app import MagrayApp
+
+    app = MagrayApp(settings, clock=lambda: NOW, watch_themes=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.theme = THEME
+            await _wait(pilot, lambda: app.backend is not None and not app.jobs.snapshot())
+            await steps(pilot)
+            await _wait(pilot, lambda: not app.jobs.snapshot())
+            await pilot.pause(0.3)
+            return Path(app.save_screenshot(f"{name}.svg", str(out)))
+    finally:
+        app.close_backend()
+
+
+async def _wait(pilot, predicate: Callable[[], object], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not settle")
+        await pilot.pause(0.05)
+
+
+def _show(key: str) -> Callable[..., Awaitable[None]]:
+    async def steps(pilot) -> None:
+        await pilot.press(key)
+        await pilot.pause(0.2)
+
+    return steps
+
+
+async def _search(pilot) -> None:
+    await pilot.press("2", "slash", *"how are the indexes rebuilt", "enter")
+    await pilot.pause(0.4)
+
+
+async def _help(pilot) -> None:
+    await pilot.press("2")
+    await pilot.pause(0.2)
+    await pilot.press("f1")
+    await pilot.pause(0.2)
+
+
+async def capture_all(settings, out: Path) -> list[Path]:
+    from magray_tui.tui.panes.registry import PANES
+
+    shots = []
+    for n, pane in enumerate(PANES, 1):
+        shots.append(await _capture(settings, out, f"pane-{pane.PANE_ID}", _show(str(n))))
+    shots.append(await _capture(settings, out, "memory-search", _search))
+    shots.append(await _capture(settings, out, "help-memory", _help))
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="screenshots", type=Path)
+    args = parser.parse_args(argv)
+    from magray_tui.config import load_settings
+    from magray_tui.logs import setup_logging
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="magray-shots-") as home:
+        settings = load_settings(home)
+        setup_logging(settings)
+        seed(settings)
+        for path in asyncio.run(capture_all(settings, args.out.resolve())):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

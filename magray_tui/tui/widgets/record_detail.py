@@ -1,0 +1,101 @@
+"""The detail panel of the memory browser: full text, fields, why it matched, history.
+
+Record text is user or model content: it is always shown as plain `Text`, never parsed
+as markup, so `[bold]` or `[link]` in a memory shows as typed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from magray_tui.tui.formatting import score_lines, when
+
+if TYPE_CHECKING:
+    from magray_tui.tui.widgets.record_table import ResultRow
+
+
+class RecordDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    RecordDetail { padding: 0 1; background: $surface; }
+    RecordDetail .detail-heading { color: $primary; text-style: bold; margin-top: 1; }
+    RecordDetail #detail-title { color: $text-muted; }
+    RecordDetail #detail-text { margin-top: 1; }
+    RecordDetail.-empty .detail-heading { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title", markup=False)
+        yield Static(id="detail-text", markup=False)
+        yield Static("Fields", classes="detail-heading", markup=False)
+        yield Static(id="detail-fields", markup=False)
+        yield Static("Why it matched", classes="detail-heading", markup=False)
+        yield Static(id="detail-score", markup=False)
+        yield Static("History", classes="detail-heading", markup=False)
+        yield Static(id="detail-history", markup=False)
+
+    def on_mount(self) -> None:
+        self.show_row(None)
+
+    def show_row(self, row: ResultRow | None) -> None:
+        title = self.query_one("#detail-title", Static)
+        body = self.query_one("#detail-text", Static)
+        self.set_class(row is None, "-empty")
+        if row is None:
+            title.update(Text("No memory selected."))
+            for name in ("text", "fields", "score", "history"):
+                self.query_one(f"#detail-{name}", Static).update(Text(""))
+            return
+        rec = row.record
+        kind = f"{rec.layer.value} · {rec.kind}" + (
+            " · forgotten" if rec.state == "forgotten" else ""
+        )
+        title.update(Text(f"{rec.id}  {kind}"))
+        body.update(Text(rec.text))
+        self.query_one("#detail-fields", Static).update(Text("\n".join(_field_lines(rec))))
+        self.query_one("#detail-score", Static).update(
+            Text("\n".join(score_lines(row.parts, row.score)))
+        )
+        self.query_one("#detail-history", Static).update(Text("loading…"))
+
+    def show_history(self, events: list[dict[str, Any]]) -> None:
+        lines = [_history_line(e) for e in events] or ["no changes recorded"]
+        self.query_one("#detail-history", Static).update(Text("\n".join(lines)))
+
+
+def _field_lines(rec: Any) -> list[str]:
+    lines = [
+        f"tags       {', '.join(rec.tags) if rec.tags else '-'}",
+        f"source     {rec.source}" + (f"  session {rec.session}" if rec.session else ""),
+        f"created    {when(rec.created_at)}",
+        f"updated    {when(rec.updated_at)}",
+        f"read       {rec.access_count} times, last {when(rec.last_access)}",
+        f"in layer   since {when(rec.layer_since)}",
+        f"importance {rec.importance:.2f} · "
+        + ("pinned (never expires)" if rec.pinned else "not pinned"),
+    ]
+    if rec.forgotten_at:
+        lines.append(f"forgotten  {when(rec.forgotten_at)}")
+    if rec.metadata:
+        lines.append("metadata   " + json.dumps(rec.metadata, ensure_ascii=False, sort_keys=True))
+    return lines
+
+
+def _history_line(event: dict[str, Any]) -> str:
+    """`2026-01-15 12:00  promote interact→insights by policy: score 0.62 ≥ 0.50 (…)`."""
+    ts = event.get("ts")
+    stamp = ts.strftime("%Y-%m-%d %H:%M") if isinstance(ts, datetime) else str(ts or "")
+    action, actor = event.get("action") or "?", event.get("actor") or "?"
+    move = ""
+    if event.get("from_layer") or event.get("to_layer"):
+        move = f" {event.get('from_layer') or '·'}→{event.get('to_layer') or 'tombstone'}"
+    reason = event.get("reason") or ""
+    if reason == f"{action}d by the {actor}":  # a manual move: "by user" says it already
+        reason = ""
+    return f"{stamp}  {action}{move} by {actor}" + (f": {reason}" if reason else "")

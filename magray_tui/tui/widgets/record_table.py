@@ -1,0 +1,89 @@
+"""The result list of the memory browser: one row per record, keyed by record id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from magray_tui.tui.formatting import age, snippet
+
+if TYPE_CHECKING:
+    from magray_tui.memory import Record
+
+COLUMNS = ("layer", "memory", "score", "age", "reads")
+LAYER_COLORS = {"interact": "secondary", "insights": "primary", "assets": "accent"}
+
+
+@dataclass
+class ResultRow:
+    record: Record
+    score: float | None = None
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordTable(DataTable):
+    DEFAULT_CSS = """
+    RecordTable { height: 1fr; }
+    """
+
+    def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.clock = clock
+        self.rows_by_id: dict[str, ResultRow] = {}
+        self._order: list[str] = []
+        self._drawn_width = 0
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def on_resize(self) -> None:
+        # The snippet column takes the width there is: redraw when it changes.
+        if self._order and self._snippet_width() != self._drawn_width:
+            selected = self.selected
+            self.show_rows(list(self.rows_by_id.values()), selected.record.id if selected else None)
+
+    def _snippet_width(self) -> int:
+        return max(self.size.width - 34, 20)
+
+    @property
+    def selected(self) -> ResultRow | None:
+        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
+            return None
+        return self.rows_by_id.get(self._order[self.cursor_row])
+
+    def neighbour_of(self, record_id: str) -> str | None:
+        """The id of the row after `record_id` (or before it, at the end)."""
+        if record_id not in self._order:
+            return None
+        i = self._order.index(record_id)
+        if i + 1 < len(self._order):
+            return self._order[i + 1]
+        return self._order[i - 1] if i > 0 else None
+
+    def show_rows(self, rows: Sequence[ResultRow], keep: str | None = None) -> None:
+        """Replace the rows; the cursor goes to `keep` (a record id) if shown, else the top."""
+        self.clear()
+        self.rows_by_id = {r.record.id: r for r in rows}
+        self._order = [r.record.id for r in rows]
+        now = self.clock()
+        width = self._drawn_width = self._snippet_width()
+        colors = self.app.theme_variables
+        for row in rows:
+            rec = row.record
+            layer = rec.layer.value
+            self.add_row(
+                Text(layer, style=colors.get(LAYER_COLORS.get(layer, ""), "")),
+                Text(snippet(rec.text, width)),
+                Text("" if row.score is None else f"{row.score:.2f}", justify="right"),
+                Text(age(rec.created_at, now), justify="right"),
+                Text(str(rec.access_count), justify="right"),
+                key=rec.id,
+            )
+        if keep in self.rows_by_id:
+            self.move_cursor(row=self._order.index(keep))

@@ -1,0 +1,122 @@
+"""Start-up: loading state first, then the memory pane's results; errors become messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from magray_tui.config import load_settings
+from magray_tui.tui.backend import open_backend
+from magray_tui.tui.widgets.header import AppHeader
+
+from .pilot_helpers import result_ids, text_of, wait_for_results, wait_until
+
+
+async def test_loading_state_then_recent_memories(make_app, seeded_settings):
+    gate = threading.Event()
+
+    def gated_open(settings):
+        gate.wait(30)
+        return open_backend(settings)
+
+    app = make_app(seeded_settings, backend_opener=gated_open)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "Opening the memory store" in text_of(app, "#memory-notice")
+        assert app.query_one("#memory-notice").display
+        assert app.query_one(AppHeader).state == "loading"
+        gate.set()
+        ids = await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        assert ids[0] == "m-markup"  # the most recent first
+        assert not app.query_one("#memory-notice").display
+        header = app.query_one(AppHeader)
+        assert header.state == "ready"
+        expected = {"interact": 2, "insights": 2, "assets": 1, "forgotten": 0}
+        assert {k: header.counts[k] for k in expected} == expected
+        assert "all-minilm" in header.model
+        assert "5 most recent memories" in text_of(app, "#memory-summary")
+
+
+async def test_broken_model_is_a_message_in_the_pane(make_app, home, monkeypatch):
+    monkeypatch.setenv("MAGRAY_EMBEDDING__MODEL", "no-such-model")
+    app = make_app(load_settings(home))
+    # The real loader, so the model registry says what is wrong.
+    from magray_tui.ai import embedder as real
+
+    monkeypatch.setattr("magray_tui.ai.load_embedder", real.load_embedder)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.query_one(AppHeader).state == "failed")
+        notice = text_of(app, "#memory-notice")
+        assert "could not be opened" in notice
+        assert "no-such-model" in notice
+        assert str(home / "state" / "logs" / "magray.log") in notice
+        assert any("no-such-model" in note for note in app.notes)
+
+
+async def test_locked_store_opens_read_only(make_app, seeded_settings):
+    db = seeded_settings.paths.db_file
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True);"
+            " time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        app = make_app(seeded_settings)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+            assert app.backend.read_only
+            assert app.query_one(AppHeader).note
+            assert any("read-only" in note.lower() or "PID" in note for note in app.notes)
+            await pilot.press("f")  # forget is greyed out: nothing happens
+            await pilot.pause(0.3)
+            assert len(result_ids(app)) == 5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+async def test_a_failing_job_toasts_with_a_pointer_to_the_log(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot)
+
+        def broken(progress=None):
+            raise RuntimeError("index file vanished")
+
+        app.backend.memory.reindex = broken
+        await pilot.press("ctrl+p")
+        await pilot.press(*"reindex memories")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        log_file = str(seeded_settings.paths.log_file)
+        await wait_until(pilot, lambda: any(log_file in note for note in app.notes))
+        note = next(n for n in app.notes if log_file in n)
+        assert "RuntimeError: index file vanished" in note
+        assert not app.jobs.snapshot()  # the job ended with the failure
+
+
+def test_importing_the_app_loads_nothing_heavy():
+    """The first frame must not wait for the model, the database or the config stack."""
+    heavy = (
+        "numpy",
+        "duckdb",
+        "onnxruntime",
+        "hnswlib",
+        "tantivy",
+        "litellm",
+        "pydantic",
+        "magray_tui.memory",
+        "magray_tui.services",
+        "magray_tui.ai",
+    )
+    code = f"import sys, magray_tui.tui.app; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,215 @@
+"""The promotion engine in the TUI: lifecycle keys on a record, cycles from the palette and
+the timer, the dry-run preview, and the policy line in F1. Real services, temp home."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, OptionList, Static
+
+from magray_tui.tui.backend import open_backend
+from magray_tui.tui.screens.help import HelpScreen
+from magray_tui.tui.screens.layer_picker import LayerPicker
+from magray_tui.tui.screens.promotion_preview import PromotionPreview
+from magray_tui.tui.widgets.header import AppHeader
+from magray_tui.tui.widgets.record_table import RecordTable
+
+from .conftest import FIXED_NOW
+from .pilot_helpers import result_ids, screen_text, text_of, wait_for_results, wait_until
+
+INTERACT_IDS = {"m-cat", "m-markup"}
+
+
+class Clock:
+    """The services' clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = FIXED_NOW
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(make_app, seeded_settings, clock):
+    def open_with_clock(settings):
+        backend = open_backend(settings)
+        backend.memory.clock = clock
+        return backend
+
+    return make_app(seeded_settings, backend_opener=open_with_clock, clock=clock)
+
+
+def stored(app, ref: str):
+    return app.backend.memory.get(ref, count_access=False)
+
+
+def shown_layer(app, ref: str) -> str | None:
+    row = app.query_one(RecordTable).rows_by_id.get(ref)
+    return row.record.layer.value if row else None
+
+
+async def select(pilot, ref: str) -> None:
+    """Put the cursor on `ref` in the list of recent memories (the results have focus)."""
+    app = pilot.app
+    await wait_for_results(pilot, lambda: ref in result_ids(app))
+    table = app.query_one(RecordTable)
+    table.focus()
+    table.move_cursor(row=result_ids(app).index(ref))
+    await wait_until(pilot, lambda: table.selected and table.selected.record.id == ref)
+
+
+async def palette(pilot, command: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.press(*command.lower())
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
+async def test_promote_then_undo(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-cat")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "insights")
+        await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "insights")
+        await wait_until(pilot, lambda: app.query_one(AppHeader).counts["insights"] == 3)
+        assert any("Promoted to insights. Press z to undo." in n for n in app.notes)
+        await wait_until(pilot, lambda: "promote interact→insights by user" in history(app))
+        await pilot.press("z")
+        await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "interact")
+        await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "interact")
+        assert any("moved back to interact" in n for n in app.notes)
+        await wait_until(pilot, lambda: "undo promote: moved back to interact" in history(app))
+
+
+def history(app) -> str:
+    return text_of(app, "#detail-history")
+
+
+async def test_promote_to_a_picked_layer(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-cat")
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(app.screen, LayerPicker))
+        options = app.screen.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [
+            "insights",
+            "assets",
+        ]
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "assets")
+        await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "assets")
+
+
+async def test_pin_toggles_and_importance_steps(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-tea")
+        await pilot.press("i")
+        await wait_until(pilot, lambda: stored(app, "m-tea").pinned)
+        await wait_until(pilot, lambda: "pinned (never expires)" in text_of(app, "#detail-fields"))
+        await pilot.press("i")
+        await wait_until(pilot, lambda: not stored(app, "m-tea").pinned)
+        await wait_until(pilot, lambda: "not pinned" in text_of(app, "#detail-fields"))
+        await pilot.press("plus", "plus")
+        await wait_until(pilot, lambda: stored(app, "m-tea").importance == pytest.approx(0.7))
+        await pilot.press("minus")
+        await wait_until(pilot, lambda: stored(app, "m-tea").importance == pytest.approx(0.6))
+        await wait_until(pilot, lambda: "importance 0.60" in text_of(app, "#detail-fields"))
+
+
+async def test_demote_from_interact_is_an_error_and_changes_nothing(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-cat")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: any("nowhere to demote" in n for n in app.notes))
+        await pilot.pause(0.2)
+        assert stored(app, "m-cat").layer.value == "interact"
+        assert app.backend.memory.history("m-cat") == []
+        assert not app.jobs.snapshot()
+
+
+async def test_palette_cycle_expires_unread_interact_records(app, clock):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        clock.now = FIXED_NOW + timedelta(hours=25)  # past the Interact TTL (24 h)
+        await palette(pilot, "Run promotion cycle")
+        await wait_until(pilot, lambda: any("promotion cycle: 2 expire" in n for n in app.notes))
+        for ref in INTERACT_IDS:
+            assert stored(app, ref).state.value == "forgotten"
+            assert app.backend.memory.history(ref)[-1]["action"] == "expire"
+        await wait_until(pilot, lambda: not INTERACT_IDS & set(result_ids(app)))
+        await wait_until(pilot, lambda: app.query_one(AppHeader).counts["forgotten"] == 2)
+        # The expiry reads in the history of the tombstone, with its reason.
+        await pilot.press("t")
+        await wait_until(pilot, lambda: set(result_ids(app)) == INTERACT_IDS)
+        await wait_until(pilot, lambda: "expire interact→tombstone by policy" in history(app))
+        assert "time to live passed" in history(app)
+
+
+async def test_preview_lists_actions_literally_and_changes_nothing(app, clock):
+    async with app.run_test(size=(140, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        clock.now = FIXED_NOW + timedelta(hours=25)
+        await pilot.press("1")  # another pane: the memory list is not drawn behind the modal
+        await wait_until(pilot, lambda: app.active_pane_id == "chat")
+        await palette(pilot, "Preview promotion cycle")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromotionPreview))
+        table = app.screen.query_one(DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert {str(r[0]) for r in rows} == INTERACT_IDS
+        assert {str(r[2]) for r in rows} == {"expire"}
+        assert {str(r[3]) for r in rows} == {"interact→tombstone"}
+        assert "2 expire" in text_of(app.screen, "#preview-title")
+        assert "default policy" in text_of(app.screen, "#preview-policy")
+        await pilot.pause(0.1)
+        assert "Literal markup test: [bold]x[/] and [link]" in screen_text(app)
+        for ref in INTERACT_IDS:
+            assert stored(app, ref).state.value == "live"
+            assert app.backend.memory.history(ref) == []
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PromotionPreview))
+
+
+async def test_timer_runs_cycles_one_at_a_time(app, clock, seeded_settings):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        minutes = seeded_settings.promotion.cycle_minutes
+        assert app.promotion_timer is not None
+        assert app.promotion_timer._interval == pytest.approx(minutes * 60)
+        clock.now = FIXED_NOW + timedelta(hours=25)
+        # While a cycle holds the lock, the timer starts none and the palette offers none.
+        with app._cycle_lock:
+            app.promotion_tick()
+            await pilot.pause(0.3)
+            assert stored(app, "m-cat").state.value == "live"
+            assert not app.cycle_allowed()
+        app.promotion_tick()
+        await wait_until(pilot, lambda: stored(app, "m-cat").state.value == "forgotten")
+        await wait_until(pilot, lambda: any("2 expire" in n for n in app.notes))
+        # A timer cycle with nothing to do says nothing.
+        notes = len(app.notes)
+        app.promotion_tick()
+        await wait_until(pilot, lambda: not app.jobs.snapshot())
+        await pilot.pause(0.2)
+        assert len(app.notes) == notes
+
+
+async def test_f1_shows_the_active_policy(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        status = app.screen.query_one("#help-pane-status", Static)
+        await wait_until(pilot, lambda: str(status.content) != "loading…")
+        line = str(status.content)
+        assert line.startswith("policy: default — 0 user decisions so far")
+        assert "every 60 min" in line
+        keys = str(app.screen.query_one("#help-pane-keys", Static).content)
+        for binding_id in ("memory.promote", "memory.demote", "memory.pin", "memory.undo_change"):
+            assert binding_id in keys
