@@ -97,6 +97,8 @@ def set_importance(svc: MemoryService, ref: str, value: float) -> Record:
     if not 0.0 <= float(value) <= 1.0:
         raise MemoryError_("importance must be a number between 0 and 1")
     record = _live(svc, ref)
+    if record.importance == float(value):
+        return record
     with svc._write_lock:
         svc.store.update(record.seq, {"importance": float(value)})
         svc.store.add_history(
