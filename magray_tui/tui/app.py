@@ -241,7 +241,9 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         self.post_message(self.CountsLoaded(backend.memory.stats()["counts"]))
 
     def on_magray_app_counts_loaded(self, message: CountsLoaded) -> None:
-        self.query_one(AppHeader).counts = message.counts
+        # Counts can arrive from a worker while the app is shutting down: no header then.
+        for header in self.query(AppHeader):
+            header.counts = message.counts
 
     def close_backend(self, wait_s: float = 30.0) -> None:
         """Close the services once the app has stopped (waits for a start-up in flight)."""

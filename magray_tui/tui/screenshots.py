@@ -94,10 +94,22 @@ def seed(settings) -> None:
         memory.add_many(items)
 
 
-async def _capture(settings, out: Path, name: str, steps: Callable[..., Awaitable[None]]) -> Path:
+async def _capture(
+    settings,
+    out: Path,
+    name: str,
+    steps: Callable[..., Awaitable[None]],
+    services_now: datetime | None = None,
+) -> Path:
     from magray_tui.tui.app import MagrayApp
+    from magray_tui.tui.backend import open_backend
 
-    app = MagrayApp(settings, clock=lambda: NOW, watch_themes=False)
+    def opener(settings):
+        backend = open_backend(settings)
+        backend.memory.clock = lambda: services_now or NOW
+        return backend
+
+    app = MagrayApp(settings, clock=lambda: NOW, backend_opener=opener, watch_themes=False)
     try:
         async with app.run_test(size=SIZE) as pilot:
             app.theme = THEME
@@ -135,7 +147,16 @@ async def _help(pilot) -> None:
     await pilot.press("2")
     await pilot.pause(0.2)
     await pilot.press("f1")
-    await pilot.pause(0.2)
+    await _wait(
+        pilot, lambda: "policy" in str(pilot.app.screen.query_one("#help-pane-status").content)
+    )
+
+
+async def _preview(pilot) -> None:
+    await pilot.press("2", "ctrl+p", *"preview promotion cycle")
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await _wait(pilot, lambda: pilot.app.screen.query("#preview-title"))
 
 
 async def capture_all(settings, out: Path) -> list[Path]:
@@ -146,6 +167,9 @@ async def capture_all(settings, out: Path) -> list[Path]:
         shots.append(await _capture(settings, out, f"pane-{pane.PANE_ID}", _show(str(n))))
     shots.append(await _capture(settings, out, "memory-search", _search))
     shots.append(await _capture(settings, out, "help-memory", _help))
+    # A day later the Interact notes, never read, are past their 24 h: the preview lists them.
+    later = NOW + timedelta(hours=25)
+    shots.append(await _capture(settings, out, "promotion-preview", _preview, later))
     return shots
 
 

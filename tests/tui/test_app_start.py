@@ -75,9 +75,16 @@ async def test_locked_store_opens_read_only(make_app, seeded_settings):
             assert app.backend.read_only
             assert app.query_one(AppHeader).note
             assert any("read-only" in note.lower() or "PID" in note for note in app.notes)
-            await pilot.press("f")  # forget is greyed out: nothing happens
+            # Forget and the lifecycle keys are greyed out: nothing happens.
+            await pilot.press("f", "p", "d", "i", "plus", "z")
             await pilot.pause(0.3)
             assert len(result_ids(app)) == 5
+            assert app.backend.memory.history(result_ids(app)[0]) == []
+            assert not app.jobs.snapshot()
+            # No promotion cycles in a read-only store; a dry run is still offered.
+            assert app.promotion_timer is None and not app.cycle_allowed()
+            titles = [c.title for c in app.promotion_commands()]
+            assert titles == ["Preview promotion cycle (dry run)"]
     finally:
         holder.kill()
         holder.wait()

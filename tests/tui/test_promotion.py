@@ -107,6 +107,36 @@ async def test_promote_to_a_picked_layer(app):
         await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "assets")
 
 
+async def test_promoting_a_near_duplicate_merges_it_and_undo_splits(app, seeded_settings, embedder):
+    from magray_tui.memory import MemoryService
+
+    twin = {
+        "id": "m-tea-again",
+        "layer": "interact",
+        "kind": "fact",
+        "text": "The user prefers green tea in the afternoon, and coffee before nine.",
+        "created_at": FIXED_NOW - timedelta(hours=1),
+    }
+    with MemoryService.open(
+        settings=seeded_settings, embedder=embedder, clock=lambda: FIXED_NOW
+    ) as memory:
+        memory.add_many([twin])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-tea-again")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: stored(app, "m-tea-again").state.value == "merged")
+        assert stored(app, "m-tea-again").merged_into == "m-tea"
+        assert any("Merged into m-tea (near-duplicate)" in n for n in app.notes)
+        await wait_until(pilot, lambda: "m-tea-again" not in result_ids(app))
+        table = app.query_one(RecordTable)
+        assert table.selected.record.id == "m-tea"  # the cursor follows to the survivor
+        await wait_until(pilot, lambda: "absorb interact→insights by user" in history(app))
+        await pilot.press("z")
+        await wait_until(pilot, lambda: stored(app, "m-tea-again").state.value == "live")
+        await wait_until(pilot, lambda: "m-tea-again" in result_ids(app))
+        assert any("split m-tea-again back out of m-tea" in n for n in app.notes)
+
+
 async def test_pin_toggles_and_importance_steps(app):
     async with app.run_test(size=(120, 36)) as pilot:
         await select(pilot, "m-tea")
@@ -167,8 +197,17 @@ async def test_preview_lists_actions_literally_and_changes_nothing(app, clock):
         assert {str(r[3]) for r in rows} == {"interact→tombstone"}
         assert "2 expire" in text_of(app.screen, "#preview-title")
         assert "default policy" in text_of(app.screen, "#preview-policy")
+        # Record text is never markup: in the table, and in full below it when highlighted.
+        markup_row = next(i for i, r in enumerate(rows) if str(r[0]) == "m-markup")
+        table.move_cursor(row=markup_row)
+        detail = "#preview-detail"
+        await wait_until(pilot, lambda: "m-markup" in text_of(app.screen, detail))
+        assert "Literal markup test: [bold]x[/] and [link] must show" in text_of(app.screen, detail)
         await pilot.pause(0.1)
-        assert "Literal markup test: [bold]x[/] and [link]" in screen_text(app)
+        drawn = screen_text(app)
+        assert "Literal markup test: [bold]x[/] and…" in drawn
+        assert "Literal markup test: [bold]x[/] and [link] must show exactly as typed." in drawn
+        assert "why: time to live passed" in drawn
         for ref in INTERACT_IDS:
             assert stored(app, ref).state.value == "live"
             assert app.backend.memory.history(ref) == []

@@ -77,5 +77,8 @@ def test_help_for_memory_pane(snap_compare, snapshot_app):
         await settled(pilot)
         await pilot.press("f1")
         await wait_until(pilot, lambda: pilot.app.screen.query("#help-pane-keys"))
+        status = "#help-pane-status"
+        await wait_until(pilot, lambda: text_of(pilot.app.screen, status) != "loading…")
+        await wait_until(pilot, lambda: not pilot.app.jobs.snapshot())
 
     assert snap_compare(snapshot_app, terminal_size=(120, 36), run_before=open_help)

@@ -31,12 +31,12 @@ class LayerPicker(ModalScreen[str | None]):
     def __init__(self, title: str, layers: list[str]) -> None:
         super().__init__()
         self.title_text = title
-        self.layers = layers
+        self.targets = layers
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, id="picker-title", markup=False)
-            yield OptionList(*(Option(name, id=name) for name in self.layers), id="picker-layers")
+            yield OptionList(*(Option(name, id=name) for name in self.targets), id="picker-layers")
             yield Static("Enter moves it · Esc cancels", id="picker-help", markup=False)
 
     def on_mount(self) -> None:

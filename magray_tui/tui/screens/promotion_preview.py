@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -37,6 +38,9 @@ class PromotionPreview(ModalScreen[None]):
     PromotionPreview #preview-policy { color: $text-muted; }
     PromotionPreview DataTable { height: 1fr; margin-top: 1; }
     PromotionPreview #preview-empty { height: 1fr; margin-top: 1; }
+    PromotionPreview #preview-detail {
+        height: auto; max-height: 8; margin-top: 1; padding: 0 1; background: $panel;
+    }
     PromotionPreview #preview-help { color: $text-muted; }
     """
 
@@ -61,6 +65,7 @@ class PromotionPreview(ModalScreen[None]):
             )
             if report.actions:
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="preview-actions")
+                yield Static(id="preview-detail", markup=False)
             else:
                 yield Static(
                     "Nothing to promote, merge or expire right now.",
@@ -80,8 +85,17 @@ class PromotionPreview(ModalScreen[None]):
         for name in COLUMNS:
             table.add_column(name, key=name)
         for n, action in enumerate(self.report.actions[:SHOWN_LIMIT]):
-            table.add_row(*_cells(action), key=f"{n}:{action.record_id}")
+            table.add_row(*_cells(action), key=str(n))
         table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted action in full: its memory's text and the reason."""
+        a = self.report.actions[int(event.row_key.value or 0)]
+        detail = Text()
+        detail.append(f"{a.record_id} · {_cells(a)[2]}\n", style="bold")
+        detail.append(f"{a.text}\nwhy: {a.reason}")
+        self.query_one("#preview-detail", Static).update(detail)
 
 
 def _cells(a: Action) -> tuple[Text, ...]:
@@ -93,9 +107,9 @@ def _cells(a: Action) -> tuple[Text, ...]:
         what, move = a.action, f"{a.from_layer}→{a.to_layer}"
     return (
         Text(a.record_id),
-        Text(snippet(a.text or "", 48)),
+        Text(snippet(a.text or "", 36)),
         Text(what),
         Text(move),
         Text(f"{a.score:.2f}", justify="right"),
-        Text(a.reason),
+        Text(snippet(a.reason, 60)),
     )
