@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 #                  its one-line help, shown by `magray --help` without importing it)
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "config": ("config_cmd", "Show, locate or create the configuration file."),
+    "ingest": ("ingest_cmd", "Ingest files and folders into the Assets layer."),
     "memory": ("memory_cmd", "Store, search and manage memories."),
     "models": ("models_cmd", "List, check and warm up embedding models."),
 }

@@ -80,10 +80,16 @@ def hits_table(hits: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[Any]]]
                 h.record.layer.value,
                 f"{h.score:.3f}",
                 ", ".join(why),
-                snippet(h.record.text, 70),
+                _with_location(h.record, 70),
             )
         )
     return ("id", "layer", "score", "why", "text"), rows
+
+
+def _with_location(record: Any, width: int) -> str:
+    """Text snippet, led by `path:lines` for memories ingested from files."""
+    where = record.location
+    return f"{where}  {snippet(record.text, width)}" if where else snippet(record.text, width)
 
 
 def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[Any]]]:

@@ -92,6 +92,17 @@ class Record:
     merged_into: str | None = None
     seq: int = 0  # internal integer key (vector index label); not shown to users
 
+    @property
+    def location(self) -> str | None:
+        """'path:start-end' for a record ingested from a file, else None."""
+        path = self.metadata.get("path") if isinstance(self.metadata, dict) else None
+        if self.source != "file" or not path:
+            return None
+        start, end = self.metadata.get("start_line"), self.metadata.get("end_line")
+        if start is None:
+            return str(path)
+        return f"{path}:{start}" if start == end else f"{path}:{start}-{end}"
+
     def to_dict(self, *, with_stats: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,

@@ -1,0 +1,114 @@
+"""Watched folders, persisted in `<state>/watched.json` (not in config.toml: the app
+writes this list itself, from `magray ingest --watch` and the TUI's "Add folder")."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from magray_tui.config import Settings
+
+FILE_NAME = "watched.json"
+_LOCK = threading.Lock()
+
+
+class WatchedError(Exception):
+    """The watched-folders file cannot be used; the message is one readable line."""
+
+
+@dataclass
+class WatchedFolder:
+    path: str
+    enabled: bool = True
+    added_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def exists(self) -> bool:
+        return os.path.isdir(self.path) or os.path.isfile(self.path)
+
+
+def watched_file(settings: Settings) -> Path:
+    return settings.paths.state / FILE_NAME
+
+
+def load_watched(settings: Settings) -> list[WatchedFolder]:
+    path = watched_file(settings)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WatchedError(f"cannot read the watched folders from {path}: {exc}") from None
+    folders = data.get("folders") if isinstance(data, dict) else None
+    if not isinstance(folders, list):
+        raise WatchedError(f"{path} has no 'folders' list; fix or delete the file")
+    out = []
+    for item in folders:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            out.append(
+                WatchedFolder(
+                    item["path"],
+                    bool(item.get("enabled", True)),
+                    str(item.get("added_at") or ""),
+                )
+            )
+    return out
+
+
+def save_watched(settings: Settings, folders: list[WatchedFolder]) -> None:
+    """Write atomically: a temp file renamed into place."""
+    path = watched_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    body = {"version": 1, "folders": [asdict(f) for f in folders]}
+    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _norm(path: str | os.PathLike[str]) -> str:
+    return os.path.realpath(os.path.expanduser(os.fspath(path)))
+
+
+def add_watched(settings: Settings, paths: list[str | os.PathLike[str]]) -> list[WatchedFolder]:
+    """Add folders (enabling any that were disabled); returns the whole list."""
+    with _LOCK:
+        folders = load_watched(settings)
+        by_path = {f.path: f for f in folders}
+        for p in map(_norm, paths):
+            if p in by_path:
+                by_path[p].enabled = True
+            else:
+                folder = WatchedFolder(p)
+                folders.append(folder)
+                by_path[p] = folder
+        save_watched(settings, folders)
+        return folders
+
+
+def remove_watched(settings: Settings, paths: list[str | os.PathLike[str]]) -> list[str]:
+    """Stop watching folders; returns the paths that were in the list."""
+    with _LOCK:
+        folders = load_watched(settings)
+        drop = set(map(_norm, paths)) | {os.fspath(p) for p in paths}
+        removed = [f.path for f in folders if f.path in drop]
+        save_watched(settings, [f for f in folders if f.path not in drop])
+        return removed
+
+
+def set_watch_enabled(settings: Settings, path: str | os.PathLike[str], enabled: bool) -> bool:
+    """The TUI's per-folder toggle. Returns False if the folder is not in the list."""
+    with _LOCK:
+        folders = load_watched(settings)
+        target = _norm(path)
+        for f in folders:
+            if f.path == target:
+                f.enabled = enabled
+                save_watched(settings, folders)
+                return True
+        return False
