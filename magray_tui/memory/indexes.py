@@ -124,13 +124,29 @@ class Indexes:
         if gone:
             self.keywords.remove(gone)
 
-    def apply(self, records: Sequence[Record], vecs: np.ndarray | None, rev: int) -> None:
-        """Follow a committed change: upsert live records, drop forgotten ones."""
+    def apply(
+        self,
+        records: Sequence[Record],
+        vecs: np.ndarray | None,
+        rev: int,
+        *,
+        vectors_changed: bool = True,
+    ) -> None:
+        """Follow a committed change: upsert live records, drop forgotten ones.
+
+        `vectors_changed=False` (a layer move, new tags) leaves the vector index alone: its
+        entries are still right, and re-inserting them holds the lock readers need.
+        """
         with self._lock:
-            if vecs is None:
-                vecs = self.store.vectors_for([r.seq for r in records]) if records else None
-            if records:
+            if records and vectors_changed:
+                if vecs is None:
+                    vecs = self.store.vectors_for([r.seq for r in records])
                 self._apply_vectors(records, vecs)
+            elif records:
+                gone = [r.seq for r in records if r.state is not State.LIVE]
+                if gone:
+                    self.vectors.remove(gone)
+            if records:
                 self._apply_keywords(records)
             self._advance(rev, len(records))
 

@@ -84,7 +84,7 @@ def current_policy(svc: MemoryService, now: datetime) -> pol.LearnedPolicy:
     return fresh
 
 
-def plan_cycle(svc: MemoryService, now: datetime) -> CycleReport:
+def plan_cycle(svc: MemoryService, now: datetime, *, with_text: bool = True) -> CycleReport:
     cfg, mem = svc.settings.promotion, svc.settings.memory
     last = sql.last_cycle(svc.store)
     if last and now < last - timedelta(minutes=5):
@@ -152,15 +152,19 @@ def plan_cycle(svc: MemoryService, now: datetime) -> CycleReport:
                 )
             )
     _find_duplicates(svc, [a for a in actions if a.action == "promote"])
-    texts = svc.store.get_many([a.seq for a in actions])
-    for a in actions:
-        a.text = texts[a.seq].text[:200] if a.seq in texts else ""
+    if with_text:  # for people reading a preview; an applied cycle does not need them
+        texts = svc.store.get_many([a.seq for a in actions])
+        for a in actions:
+            a.text = texts[a.seq].text[:200] if a.seq in texts else ""
     policy = "learned" if learned.active else "default"
     return CycleReport(actions, policy, learned.why, len(layers), applied=False)
 
 
 def _find_duplicates(svc: MemoryService, moves: list[Action]) -> None:
-    """Turn a promotion into a merge where the target layer already holds a near-duplicate."""
+    """Turn a promotion into a merge where the target layer already holds a near-duplicate.
+
+    One batched, unfiltered graph query for all candidates (a 0.95-cosine twin is among the
+    nearest few), then the target layer is checked in NumPy: no Python call per node."""
     threshold = svc.settings.promotion.merge_similarity
     by_target: dict[str, list[Action]] = {}
     for a in moves:
@@ -175,11 +179,13 @@ def _find_duplicates(svc: MemoryService, moves: list[Action]) -> None:
             best = sims.argmax(axis=0)
             found = [(int(allowed[j]), float(sims[j, i])) for i, j in enumerate(best)]
         else:
-            members = set(allowed.tolist())
+            labels, sims = svc.indexes.vectors.search_many(vecs, 16)
+            in_target = np.isin(labels, allowed)
             found = []
-            for v in vecs:
-                hit = svc.indexes.vectors.search(v, 1, members.__contains__, len(members))
-                found.append(hit[0] if hit else (-1, -1.0))
+            for row in range(len(group)):
+                hits = np.flatnonzero(in_target[row])
+                j = hits[0] if len(hits) else -1
+                found.append((int(labels[row, j]), float(sims[row, j])) if j >= 0 else (-1, -1.0))
         survivors = svc.store.get_many([s for s, _ in found if s >= 0])
         for a, (seq, sim) in zip(group, found, strict=True):
             a.features["novelty"] = round(1.0 - max(sim, 0.0), 4)
@@ -192,7 +198,7 @@ def _find_duplicates(svc: MemoryService, moves: list[Action]) -> None:
 def run_cycle(svc: MemoryService, *, dry_run: bool = False) -> CycleReport:
     t0 = time.perf_counter()
     now = svc.clock()
-    report = plan_cycle(svc, now)
+    report = plan_cycle(svc, now, with_text=dry_run)
     if not dry_run:
         if svc.read_only:
             raise MemoryError_(svc.store.note or "the memory database is open read-only")
@@ -214,17 +220,17 @@ def apply_actions(svc: MemoryService, actions: list[Action], now: datetime) -> N
         expired = [a for a in actions if a.action == "expire"]
         if expired:
             rev = sql.forget_many(svc.store, [a.seq for a in expired], now)
-            _follow(svc, [a.seq for a in expired], rev)
+            svc.indexes.drop([a.seq for a in expired], rev)
+        merged_seqs: list[int] = []
+        merge_rev = 0
         for a in actions:
             if a.action == "merge":
-                merge(
-                    svc,
-                    svc.store.get(a.record_id),
-                    svc.store.get(a.merge_into or ""),
-                    actor=a.actor,
-                    reason=a.reason,
-                    features=a.features,
+                source, survivor = svc.store.get(a.record_id), svc.store.get(a.merge_into or "")
+                merge_rev, rows = _merge_rows(
+                    svc, source, survivor, a.actor, a.reason, a.features, now
                 )
+                merged_seqs += [source.seq, survivor.seq]
+                history.extend(rows)
             else:
                 history.append(
                     {
@@ -237,12 +243,18 @@ def apply_actions(svc: MemoryService, actions: list[Action], now: datetime) -> N
                         "details": {"features": a.features},
                     }
                 )
+        if merged_seqs:  # one index follow (one keyword commit) for all merges
+            _follow(svc, list(dict.fromkeys(merged_seqs)), merge_rev)
         sql.add_history_many(svc.store, history, now)
 
 
-def _follow(svc: MemoryService, seqs: list[int], rev: int) -> None:
+def _follow(
+    svc: MemoryService, seqs: list[int], rev: int, *, vectors_changed: bool = False
+) -> None:
+    """Bring the indexes up to `rev` for these records (by default their vectors are as
+    they were: layer, tags or state changed)."""
     records = list(svc.store.get_many(seqs).values())
-    svc.indexes.apply(records, None, rev)
+    svc.indexes.apply(records, None, rev, vectors_changed=vectors_changed)
 
 
 def features_of(svc: MemoryService, record: Record) -> dict[str, Any]:
@@ -264,47 +276,52 @@ def merge(
     features: dict[str, Any] | None = None,
 ) -> Record:
     """Fold `source` into `survivor`: texts kept in history, reads summed, tags united."""
-    tags = tuple(dict.fromkeys((*survivor.tags, *source.tags)))
     now = svc.clock()
     with svc._write_lock:
-        rev = svc.store.update(
-            survivor.seq,
-            {"tags": tags, "access_count": survivor.access_count + source.access_count},
-        )
-        rev = svc.store.update(
-            source.seq, {"state": State.MERGED, "merged_into": survivor.id, "forgotten_at": now}
-        )
+        rev, history = _merge_rows(svc, source, survivor, actor, reason, features, now)
         _follow(svc, [survivor.seq, source.seq], rev)
-        details = {
-            "features": features or {},
-            "source_text": source.text,
-            "survivor": survivor.id,
-            "source": source.id,
-            "added_access": source.access_count,
-            "survivor_tags": list(survivor.tags),
-        }
-        sql.add_history_many(
-            svc.store,
-            [
-                {
-                    "record_id": source.id,
-                    "action": "merge",
-                    "from_layer": source.layer.value,
-                    "to_layer": survivor.layer.value,
-                    "actor": actor,
-                    "reason": reason,
-                    "details": details,
-                },
-                {
-                    "record_id": survivor.id,
-                    "action": "absorb",
-                    "from_layer": source.layer.value,
-                    "to_layer": survivor.layer.value,
-                    "actor": actor,
-                    "reason": f"absorbed near-duplicate {source.id}",
-                    "details": details,
-                },
-            ],
-            now,
-        )
+        sql.add_history_many(svc.store, history, now)
     return svc.store.get(survivor.id)
+
+
+def _merge_rows(
+    svc: MemoryService,
+    source: Record,
+    survivor: Record,
+    actor: str,
+    reason: str,
+    features: dict[str, Any] | None,
+    now: datetime,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The store side of a merge; the caller follows with the indexes and the history."""
+    tags = tuple(dict.fromkeys((*survivor.tags, *source.tags)))
+    svc.store.update(
+        survivor.seq,
+        {"tags": tags, "access_count": survivor.access_count + source.access_count},
+    )
+    rev = svc.store.update(
+        source.seq, {"state": State.MERGED, "merged_into": survivor.id, "forgotten_at": now}
+    )
+    details = {
+        "features": features or {},
+        "source_text": source.text,
+        "survivor": survivor.id,
+        "source": source.id,
+        "added_access": source.access_count,
+        "survivor_tags": list(survivor.tags),
+    }
+    common = {
+        "from_layer": source.layer.value,
+        "to_layer": survivor.layer.value,
+        "actor": actor,
+        "details": details,
+    }
+    return rev, [
+        {"record_id": source.id, "action": "merge", "reason": reason, **common},
+        {
+            "record_id": survivor.id,
+            "action": "absorb",
+            "reason": f"absorbed near-duplicate {source.id}",
+            **common,
+        },
+    ]

@@ -178,7 +178,7 @@ def _split(svc: MemoryService, details: dict[str, Any], undoing: str) -> str:
     rev = svc.store.update(
         source.seq, {"state": State.LIVE, "merged_into": None, "forgotten_at": None}
     )
-    lc._follow(svc, [survivor.seq, source.seq], rev)
+    lc._follow(svc, [survivor.seq, source.seq], rev, vectors_changed=True)
     other = source.id if undoing == survivor.id else survivor.id
     row = last_undoable(svc, other)
     if row is not None and row["action"] in ("merge", "absorb"):

@@ -54,6 +54,7 @@ class MemoryService:
         self._write_lock = threading.RLock()
         self._access_lock = threading.Lock()
         self._pending_access: list[tuple[int, datetime, str | None, float, int]] = []
+        self._flusher: threading.Thread | None = None
         self._closed = False
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -93,6 +94,9 @@ class MemoryService:
         if self._closed:
             return
         self._closed = True
+        flusher = self._flusher
+        if flusher is not None:
+            flusher.join(timeout=30)
         self.flush_accesses()
         with self._write_lock:
             self.indexes.close()
@@ -252,7 +256,12 @@ class MemoryService:
         with self._write_lock:
             rev = self.store.update(record.seq, fields, vector)
             fresh = self.store.get(record.id)
-            self.indexes.apply([fresh], None if vector is None else vector[None, :], rev)
+            self.indexes.apply(
+                [fresh],
+                None if vector is None else vector[None, :],
+                rev,
+                vectors_changed=vector is not None,
+            )
             self.store.add_history(
                 record.id,
                 "edit",
@@ -510,9 +519,21 @@ class MemoryService:
         now = self.clock()
         with self._access_lock:
             self._pending_access.extend((seq, now, session, float(s), r) for seq, s, r in hits)
-            due = len(self._pending_access) >= 256
-        if due:
+            due = len(self._pending_access) >= 256 and self._flusher is None
+            if due:
+                # Written by a short-lived thread: the search that crosses the mark returns
+                # at once instead of waiting for the database write.
+                self._flusher = threading.Thread(
+                    target=self._flush_in_background, name="magray-access-flush", daemon=True
+                )
+                self._flusher.start()
+
+    def _flush_in_background(self) -> None:
+        try:
             self.flush_accesses()
+        finally:
+            with self._access_lock:
+                self._flusher = None
 
     def flush_accesses(self) -> None:
         with self._access_lock:

@@ -434,16 +434,34 @@ class Store:
             conn = self._conn
             conn.execute("BEGIN TRANSACTION")
             try:
-                conn.executemany("INSERT INTO access_events VALUES (?, ?, ?, ?, ?)", list(events))
-                counts: dict[int, tuple[int, datetime]] = {}
-                for seq, at, *_ in events:
-                    n, last = counts.get(seq, (0, at))
-                    counts[seq] = (n + 1, max(last, at))
-                conn.executemany(
-                    "UPDATE memories SET access_count = access_count + ?, last_access = "
-                    "greatest(coalesce(last_access, ?), ?) WHERE seq = ?",
-                    [(n, last, last, seq) for seq, (n, last) in counts.items()],
-                )
+                # Set-based: one INSERT and one UPDATE whatever the number of events (a
+                # per-row UPDATE cost ~1 ms a record at 100k).
+                seqs, ats, sessions, scores, ranks = zip(*events, strict=True)
+                sess = np.empty(len(sessions), dtype=object)
+                sess[:] = list(sessions)
+                at_obj = np.empty(len(ats), dtype=object)
+                at_obj[:] = list(ats)
+                frame = {
+                    "seq": np.asarray(seqs, dtype=np.int64),
+                    "ts": at_obj,
+                    "session": sess,
+                    "score": np.asarray(scores, dtype=np.float64),
+                    "rank": np.asarray(ranks, dtype=np.int32),
+                }
+                conn.register("_reads", frame)
+                try:
+                    conn.execute(
+                        "INSERT INTO access_events SELECT seq, ts::TIMESTAMP, session, score, "
+                        "rank FROM _reads"
+                    )
+                    conn.execute(
+                        "UPDATE memories SET access_count = memories.access_count + r.n, "
+                        "last_access = greatest(coalesce(memories.last_access, r.last), r.last) "
+                        "FROM (SELECT seq, count(*) AS n, max(ts::TIMESTAMP) AS last "
+                        "FROM _reads GROUP BY seq) r WHERE memories.seq = r.seq"
+                    )
+                finally:
+                    conn.unregister("_reads")
                 conn.execute("COMMIT")
             except Exception:
                 conn.execute("ROLLBACK")

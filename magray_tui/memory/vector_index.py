@@ -176,6 +176,17 @@ class VectorIndex:
                 return []
         return [(int(label), float(1.0 - d)) for label, d in zip(labels[0], dists[0], strict=True)]
 
+    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Unfiltered top-k for a batch: (labels, cosine similarities), each (n, k')."""
+        with self._lock:
+            k = min(k, len(self._live))
+            if k <= 0 or len(vectors) == 0:
+                empty = np.zeros((len(vectors), 0))
+                return empty.astype(np.int64), empty
+            self._index.set_ef(max(self.params.ef_search, k))
+            labels, dists = self._index.knn_query(np.asarray(vectors, dtype=np.float32), k=k)
+        return labels.astype(np.int64), 1.0 - dists
+
 
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
