@@ -94,7 +94,12 @@ def test_dry_run_changes_nothing(svc: MemoryService, clock: Clock) -> None:
     assert svc.stats()["counts"] == before
 
 
-def test_promoting_a_near_duplicate_merges_and_undo_splits(svc: MemoryService) -> None:
+@pytest.mark.parametrize("path", ["exact scan", "graph"])
+def test_promoting_a_near_duplicate_merges_and_undo_splits(
+    svc: MemoryService, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    if path == "graph":  # large target layers go through one batched graph query
+        monkeypatch.setattr("magray_tui.memory.lifecycle.EXACT_SCAN_LIMIT", 0)
     keep = svc.add(
         "The staging server password rotates every Monday.", layer="insights", tags=["ops"]
     )

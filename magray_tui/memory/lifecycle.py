@@ -179,7 +179,13 @@ def _find_duplicates(svc: MemoryService, moves: list[Action]) -> None:
             best = sims.argmax(axis=0)
             found = [(int(allowed[j]), float(sims[j, i])) for i, j in enumerate(best)]
         else:
-            labels, sims = svc.indexes.vectors.search_many(vecs, 16)
+            # In slices, so searches by readers get the index lock in between.
+            parts = [
+                svc.indexes.vectors.search_many(vecs[i : i + 256], 16)
+                for i in range(0, len(vecs), 256)
+            ]
+            labels = np.concatenate([p[0] for p in parts])
+            sims = np.concatenate([p[1] for p in parts])
             in_target = np.isin(labels, allowed)
             found = []
             for row in range(len(group)):
