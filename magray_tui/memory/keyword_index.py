@@ -167,10 +167,29 @@ class KeywordIndex:
         return 0 if self._index is None else int(self._index.searcher().num_docs)
 
 
+_CONTEXT_CHARS = 4000
+
+
 def index_text(rec: Record) -> str:
-    """What the keyword index sees: the text plus its tags and kind (searchable words)."""
-    extra = " ".join(rec.tags)
-    return f"{rec.text}\n{extra}" if extra else rec.text
+    """What the keyword index sees (the stored text itself is unchanged).
+
+    - the text and its tags;
+    - `metadata["context"]`, when a string: words that give the record its meaning without
+      being part of it, e.g. the message a chat turn answers ("Sure, tomorrow!" is found
+      by the question it answered);
+    - the record's date as words ("Monday 8 May 2023"), so "what did we say in May 2023"
+      or "on 8 May" can match by keyword.
+    """
+    parts = [rec.text]
+    if rec.tags:
+        parts.append(" ".join(rec.tags))
+    context = rec.metadata.get("context") if isinstance(rec.metadata, dict) else None
+    if isinstance(context, str) and context.strip():
+        parts.append(context[:_CONTEXT_CHARS])
+    if rec.created_at is not None:
+        d = rec.created_at
+        parts.append(f"{d:%A} {d.day} {d:%B} {d.year}")
+    return "\n".join(parts)
 
 
 def _epoch(value: datetime) -> int:

@@ -5,7 +5,11 @@ Every hit carries its score parts so the UI can explain why it matched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+import threading
+import weakref
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,13 +19,92 @@ from magray_tui.memory.store import Filters
 if TYPE_CHECKING:
     from magray_tui.memory.service import MemoryService
 
-# Below this many allowed records an exact scan beats a filtered graph walk (and never
-# misses a match the graph cannot reach).
-EXACT_SCAN_LIMIT = 4096
+# Filtered vector search picks one of three ways by how many records the filter allows
+# (measured at 100k x 384, benchmarks/bench_memory.py):
+# - up to EXACT_SCAN_LIMIT: exact scan of their vectors (fetching them from DuckDB costs
+#   ~10 us a record, and a graph walk for a rare match visits most of the graph);
+# - at least POST_FILTER_FRACTION of the index: an unfiltered walk asked for more, then
+#   filtered (no Python call per visited node, and better recall than the filtered walk);
+# - in between: hnswlib's filtered walk.
+EXACT_SCAN_LIMIT = 1000
+POST_FILTER_FRACTION = 0.2
+# Allowed sets are cached per filter until the indexes follow a new change.
+_ALLOWED_CACHE_SIZE = 8
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Function words dropped from keyword queries (the index keeps them): Lucene's English stop
+# set plus question words, auxiliaries and pronouns. BM25 already gives them little weight,
+# but in short texts such as chat turns their many weak matches still push aside the turns
+# that share the query's one rare word. Not here on purpose: "may" and "march" (months are
+# indexed as words), "will" and "can" (names, nouns). A query made only of these words is
+# kept whole.
+_STOPWORD_TEXT = """
+a an and are as at be but by for if in into is it no not of on or such that the
+their then there these they this to was with what when where which who whom whose
+why how did do does doing done i me my mine we us our you your he him his she her
+hers its them were been being have has had having would should could am s t
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def keyword_query(query: str) -> str:
+    """The words of `query` worth matching in the keyword index."""
+    words = _WORD.findall(query.lower())
+    kept = [w for w in words if w not in STOPWORDS]
+    return " ".join(kept or words)
 
 
 def candidate_depth(k: int) -> int:
-    return max(4 * k, 50)
+    """How many candidates each list brings to the fusion. On LoCoMo (k=10) depths of 20 to
+    100 give the same recall@10 within 1 point; fewer candidates cost less to fetch."""
+    return max(3 * k, 30)
+
+
+class _AllowedCache:
+    """Seqs a filter allows, kept until the store changes through the indexes (any write
+    that can change a filter's answer advances the indexes' watermark)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[tuple[Any, ...], tuple[np.ndarray, frozenset[int]]] = (
+            OrderedDict()
+        )
+
+
+_allowed_caches: weakref.WeakKeyDictionary[Any, _AllowedCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def allowed_seqs(svc: MemoryService, filters: Filters) -> tuple[np.ndarray, frozenset[int]]:
+    """(seqs as an array, the same as a set) of the live records `filters` allows."""
+    key = (
+        filters.layers,
+        filters.kinds,
+        filters.tags,
+        filters.session,
+        filters.since,
+        filters.until,
+        filters.state,
+        svc.indexes.vectors.watermark,
+    )
+    with _caches_lock:
+        cache = _allowed_caches.get(svc.indexes)
+        if cache is None:
+            cache = _allowed_caches[svc.indexes] = _AllowedCache()
+    with cache.lock:
+        hit = cache.entries.get(key)
+        if hit is not None:
+            cache.entries.move_to_end(key)
+            return hit
+    seqs = svc.store.allowed_seqs(filters)
+    value = (seqs, frozenset(seqs.tolist()))
+    with cache.lock:
+        cache.entries[key] = value
+        while len(cache.entries) > _ALLOWED_CACHE_SIZE:
+            cache.entries.popitem(last=False)
+    return value
 
 
 def vector_candidates(
@@ -31,7 +114,7 @@ def vector_candidates(
     index = svc.indexes.vectors
     if filters.empty:
         return index.search(qvec, depth)
-    allowed = svc.store.allowed_seqs(filters)
+    allowed, allowed_set = allowed_seqs(svc, filters)
     if len(allowed) == 0:
         return []
     if len(allowed) <= EXACT_SCAN_LIMIT:
@@ -39,7 +122,14 @@ def vector_candidates(
         sims = vecs @ np.asarray(qvec, dtype=np.float32)
         top = np.argsort(-sims)[:depth]
         return [(int(allowed[i]), float(sims[i])) for i in top]
-    allowed_set = set(allowed.tolist())
+    live = len(index)
+    fraction = len(allowed) / max(live, 1)
+    if fraction >= POST_FILTER_FRACTION:
+        want = min(live, int(1.5 * depth / fraction) + 10)
+        found = index.search(qvec, want)
+        kept = [(seq, sim) for seq, sim in found if seq in allowed_set][:depth]
+        if len(kept) == min(depth, len(allowed)) or want >= live:
+            return kept
     return index.search(
         qvec, depth, allowed=allowed_set.__contains__, allowed_count=len(allowed_set)
     )
@@ -66,7 +156,9 @@ def hybrid_search(svc: MemoryService, query: str, k: int, filters: Filters, mode
     if mode in ("hybrid", "vector"):
         lists.append(("vector", vector_candidates(svc, query, depth, filters), 1.0))
     if mode in ("hybrid", "keyword"):
-        kw = svc.indexes.keywords.search(query, depth, None if filters.empty else filters)
+        kw = svc.indexes.keywords.search(
+            keyword_query(query), depth, None if filters.empty else filters
+        )
         lists.append(("keyword", kw, settings.keyword_weight))
     if mode == "hybrid":
         fused = rrf(lists, settings.rrf_k)
@@ -79,18 +171,30 @@ def hybrid_search(svc: MemoryService, query: str, k: int, filters: Filters, mode
             (seq, score, {name: round(score, 6), f"{name}_rank": rank})
             for rank, (seq, score) in enumerate(ranked, 1)
         ]
-    # Fetch a few extra in case an index entry is stale (the store is the truth).
-    head = scored[: k + 8]
-    records = svc.store.get_many([seq for seq, _, _ in head])
+    return fetch_hits(svc, scored, k)
+
+
+def fetch_hits(
+    svc: MemoryService, scored: list[tuple[int, float, dict[str, Any]]], k: int
+) -> list[Hit]:
+    """The first k candidates that are live in the store (the store is the truth: an index
+    entry can be stale). Fetches exactly k first (each row costs DuckDB time), then more
+    only if some were missing."""
     hits: list[Hit] = []
-    for seq, score, parts in head:
-        rec = records.get(seq)
-        if rec is None or rec.state is not State.LIVE:
-            continue
-        for key in ("vector", "keyword"):
-            parts.setdefault(key, None)
-            parts.setdefault(f"{key}_rank", None)
-        hits.append(Hit(rec, round(score, 6), dict(parts)))
-        if len(hits) == k:
-            break
+    pos = 0
+    while len(hits) < k and pos < len(scored):
+        want = k - len(hits) + (8 if pos else 0)
+        head = scored[pos : pos + want]
+        pos += len(head)
+        records = svc.store.get_many([seq for seq, _, _ in head])
+        for seq, score, parts in head:
+            rec = records.get(seq)
+            if rec is None or rec.state is not State.LIVE:
+                continue
+            for key in ("vector", "keyword"):
+                parts.setdefault(key, None)
+                parts.setdefault(f"{key}_rank", None)
+            hits.append(Hit(rec, round(score, 6), dict(parts)))
+            if len(hits) == k:
+                break
     return hits
