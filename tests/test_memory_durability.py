@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,6 +44,28 @@ def _read_until(proc: subprocess.Popen[str], marker: str) -> list[str]:
     raise AssertionError(
         f"child ended before {marker!r}: {proc.stderr.read() if proc.stderr else ''}"
     )
+
+
+HOLDER = """
+import sys
+from magray_tui.memory import MemoryService
+svc = MemoryService.open()
+print("ready", flush=True)
+sys.stdin.read()
+svc.close()
+"""
+
+
+@contextmanager
+def holding_the_database(home: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process with the store open for writing until the block ends."""
+    holder = _spawn(HOLDER, home)
+    try:
+        _read_until(holder, "ready")
+        yield holder
+    finally:
+        holder.communicate("", timeout=60)
+    assert holder.returncode == 0
 
 
 def test_older_schema_is_migrated_and_keeps_data(settings, embedder) -> None:
@@ -101,19 +125,7 @@ def test_second_process_gets_a_clear_lock_message_and_a_read_only_view(
 ) -> None:
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         rid = svc.add("The spare key is under the blue flowerpot.")
-    holder = _spawn(
-        """
-        import sys
-        from magray_tui.memory import MemoryService
-        svc = MemoryService.open()
-        print("ready", flush=True)
-        sys.stdin.read()
-        svc.close()
-        """,
-        home,
-    )
-    try:
-        _read_until(holder, "ready")
+    with holding_the_database(home) as holder:
         with pytest.raises(StoreLocked) as err:
             MemoryService.open(settings=settings, embedder=embedder)
         assert f"PID {holder.pid}" in str(err.value)
@@ -122,9 +134,6 @@ def test_second_process_gets_a_clear_lock_message_and_a_read_only_view(
             assert ro.search("where is the spare key", k=1)[0].record.id == rid
             with pytest.raises(MemoryError_, match="read-only"):
                 ro.add("cannot write here")
-    finally:
-        holder.communicate("", timeout=60)
-    assert holder.returncode == 0
     with MemoryService.open(settings=settings, embedder=embedder) as svc:  # lock released
         assert svc.stats()["total_live"] == 1
 
@@ -174,19 +183,7 @@ def test_cli_readers_work_while_another_process_writes(home, settings, embedder)
 
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         rid = svc.add("The boiler service is booked for March 3rd.")
-    holder = _spawn(
-        """
-        import sys
-        from magray_tui.memory import MemoryService
-        svc = MemoryService.open()
-        print("ready", flush=True)
-        sys.stdin.read()
-        svc.close()
-        """,
-        home,
-    )
-    try:
-        _read_until(holder, "ready")
+    with holding_the_database(home) as holder:
         runner = CliRunner()
         found = runner.invoke(main, ["memory", "search", "boiler", "--json"])
         assert found.exit_code == 0, found.output
@@ -196,8 +193,6 @@ def test_cli_readers_work_while_another_process_writes(home, settings, embedder)
         assert refused.exit_code == 1
         assert f"in use by PID {holder.pid}" in refused.output
         assert "Traceback" not in refused.output
-    finally:
-        holder.communicate("", timeout=60)
 
 
 def test_searches_run_while_another_thread_writes(memory) -> None:
@@ -237,26 +232,12 @@ def test_cycle_while_another_process_holds_the_database(home, settings, embedder
 
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         svc.add("Kept while the other process runs.")
-    holder = _spawn(
-        """
-        import sys
-        from magray_tui.memory import MemoryService
-        svc = MemoryService.open()
-        print("ready", flush=True)
-        sys.stdin.read()
-        svc.close()
-        """,
-        home,
-    )
-    try:
-        _read_until(holder, "ready")
+    with holding_the_database(home) as holder:
         runner = CliRunner()
         applied = runner.invoke(main, ["memory", "promote"])
         assert applied.exit_code == 1 and f"PID {holder.pid}" in applied.output
         dry = runner.invoke(main, ["memory", "promote", "--dry-run"])
         assert dry.exit_code == 0, dry.output
         assert "would do (dry run)" in dry.output
-    finally:
-        holder.communicate("", timeout=60)
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         assert svc.stats()["total_live"] == 1
