@@ -4,7 +4,7 @@ moves, and undo. Every change writes a history row with its reason and feature v
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from magray_tui.memory import promotion as pol
 from magray_tui.memory import store_lifecycle as sql
-from magray_tui.memory.records import Layer, MemoryError_, Record, State
+from magray_tui.memory.records import Layer, MemoryError_, Record
 from magray_tui.memory.search import EXACT_SCAN_LIMIT
 from magray_tui.memory.store import Filters
 
@@ -227,15 +227,18 @@ def apply_actions(svc: MemoryService, actions: list[Action], now: datetime) -> N
         if expired:
             rev = sql.forget_many(svc.store, [a.seq for a in expired], now)
             svc.indexes.drop([a.seq for a in expired], rev)
-        merged_seqs: list[int] = []
-        merge_rev = 0
+        originals: dict[str, Record] = {}
+        survivors: dict[str, Record] = {}  # as changed by earlier merges of this cycle
+        sources: list[tuple[int, str]] = []
         for a in actions:
             if a.action == "merge":
-                source, survivor = svc.store.get(a.record_id), svc.store.get(a.merge_into or "")
-                merge_rev, rows = _merge_rows(
-                    svc, source, survivor, a.actor, a.reason, a.features, now
-                )
-                merged_seqs += [source.seq, survivor.seq]
+                source = svc.store.get(a.record_id)
+                into = a.merge_into or ""
+                if into not in originals:
+                    originals[into] = svc.store.get(into)
+                survivor = survivors.get(into) or originals[into]
+                survivors[into], rows = _merge_rows(source, survivor, a.actor, a.reason, a.features)
+                sources.append((source.seq, into))
                 history.extend(rows)
             else:
                 history.append(
@@ -249,8 +252,13 @@ def apply_actions(svc: MemoryService, actions: list[Action], now: datetime) -> N
                         "details": {"features": a.features},
                     }
                 )
-        if merged_seqs:  # one index follow (one keyword commit) for all merges
-            _follow(svc, list(dict.fromkeys(merged_seqs)), merge_rev)
+        if sources:  # two set-based updates and one index follow for all merges
+            changes = [
+                (r.seq, r.tags, r.access_count - originals[i].access_count)
+                for i, r in survivors.items()
+            ]
+            rev = sql.merge_many(svc.store, sources, changes, now)
+            _follow(svc, [seq for seq, _ in sources] + [r.seq for r in survivors.values()], rev)
         sql.add_history_many(svc.store, history, now)
 
 
@@ -284,29 +292,27 @@ def merge(
     """Fold `source` into `survivor`: texts kept in history, reads summed, tags united."""
     now = svc.clock()
     with svc._write_lock:
-        rev, history = _merge_rows(svc, source, survivor, actor, reason, features, now)
+        merged, history = _merge_rows(source, survivor, actor, reason, features)
+        change = (survivor.seq, merged.tags, source.access_count)
+        rev = sql.merge_many(svc.store, [(source.seq, survivor.id)], [change], now)
         _follow(svc, [survivor.seq, source.seq], rev)
         sql.add_history_many(svc.store, history, now)
     return svc.store.get(survivor.id)
 
 
 def _merge_rows(
-    svc: MemoryService,
     source: Record,
     survivor: Record,
     actor: str,
     reason: str,
     features: dict[str, Any] | None,
-    now: datetime,
-) -> tuple[int, list[dict[str, Any]]]:
-    """The store side of a merge; the caller follows with the indexes and the history."""
-    tags = tuple(dict.fromkeys((*survivor.tags, *source.tags)))
-    svc.store.update(
-        survivor.seq,
-        {"tags": tags, "access_count": survivor.access_count + source.access_count},
-    )
-    rev = svc.store.update(
-        source.seq, {"state": State.MERGED, "merged_into": survivor.id, "forgotten_at": now}
+) -> tuple[Record, list[dict[str, Any]]]:
+    """The survivor as it becomes (tags united, reads summed) and the two history rows that
+    let undo split them back exactly; nothing is written here."""
+    merged = replace(
+        survivor,
+        tags=tuple(dict.fromkeys((*survivor.tags, *source.tags))),
+        access_count=survivor.access_count + source.access_count,
     )
     details = {
         "features": features or {},
@@ -322,7 +328,7 @@ def _merge_rows(
         "actor": actor,
         "details": details,
     }
-    return rev, [
+    return merged, [
         {"record_id": source.id, "action": "merge", "reason": reason, **common},
         {
             "record_id": survivor.id,

@@ -102,10 +102,10 @@ LATEST = MIGRATIONS[-1].version
 def current_version(conn: duckdb.DuckDBPyConnection) -> int:
     exists = conn.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()
+    ).fetchall()[0]
     if not exists or not exists[0]:
         return 0
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchall()[0]
     return int(row[0] or 0) if row else 0
 
 

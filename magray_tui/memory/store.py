@@ -385,7 +385,7 @@ class Store:
             conn = self._conn
             conn.execute("BEGIN TRANSACTION")
             try:
-                rev = conn.execute("SELECT nextval('change_rev')").fetchone()[0]
+                rev = conn.execute("SELECT nextval('change_rev')").fetchall()[0][0]
                 sets = ", ".join(f"{k} = ?" for k in fields) + ", rev = ?"
                 args = [_sql_value(k, v) for k, v in fields.items()] + [rev, seq]
                 conn.execute(f"UPDATE memories SET {sets} WHERE seq = ?", args)
@@ -408,7 +408,7 @@ class Store:
             conn = self._conn
             conn.execute("BEGIN TRANSACTION")
             try:
-                rev = conn.execute("SELECT nextval('change_rev')").fetchone()[0]
+                rev = conn.execute("SELECT nextval('change_rev')").fetchall()[0][0]
                 ids = list(map(int, seqs))
                 conn.execute("DELETE FROM vectors WHERE seq IN (SELECT unnest(?::BIGINT[]))", [ids])
                 conn.execute(

@@ -62,11 +62,63 @@ def _bulk_update(store: Store, seqs: Sequence[int], sets: str, args: list[Any]) 
                 "WHERE seq IN (SELECT unnest(?::BIGINT[]))",
                 [*args, list(map(int, seqs))],
             )
-            rev = conn.execute("SELECT currval('change_rev')").fetchone()[0]
+            rev = conn.execute("SELECT currval('change_rev')").fetchall()[0][0]
             conn.execute("COMMIT")
         except Exception:
             conn.execute("ROLLBACK")
             raise
+    return int(rev)
+
+
+def merge_many(
+    store: Store,
+    sources: Sequence[tuple[int, str]],
+    survivors: Sequence[tuple[int, Sequence[str], int]],
+    now: datetime,
+) -> int:
+    """Hide merged sources (pointing at their survivor) and give survivors (seq, united
+    tags, reads to add) in one transaction; returns the highest new rev."""
+    store._require_writable()
+
+    def obj(values: Sequence[Any]) -> np.ndarray:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
+        return arr
+
+    src = {
+        "seq": np.asarray([s for s, _ in sources], dtype=np.int64),
+        "into": obj([i for _, i in sources]),
+    }
+    surv = {
+        "seq": np.asarray([s for s, _, _ in survivors], dtype=np.int64),
+        "tags": obj([list(t) for _, t, _ in survivors]),
+        "added": np.asarray([n for _, _, n in survivors], dtype=np.int64),
+    }
+    with store.write_lock:
+        conn = store._conn
+        conn.register("_merge_src", src)
+        conn.register("_merge_surv", surv)
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(
+                "UPDATE memories SET state = 'merged', merged_into = m.into, forgotten_at = ?, "
+                "rev = nextval('change_rev') FROM _merge_src m WHERE memories.seq = m.seq",
+                [now],
+            )
+            # Added, not set: reads counted while the cycle ran are kept.
+            conn.execute(
+                "UPDATE memories SET tags = m.tags::VARCHAR[], "
+                "access_count = memories.access_count + m.added, "
+                "rev = nextval('change_rev') FROM _merge_surv m WHERE memories.seq = m.seq"
+            )
+            rev = conn.execute("SELECT currval('change_rev')").fetchall()[0][0]
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.unregister("_merge_src")
+            conn.unregister("_merge_surv")
     return int(rev)
 
 
