@@ -159,7 +159,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def print_table(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1
+) -> None:
+    """A plain text table; the first `left` columns are left-aligned, the rest right."""
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
@@ -172,7 +175,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     for row in cells:
         print(
             "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w)
+                c.ljust(w) if i < left else c.rjust(w)
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
         )

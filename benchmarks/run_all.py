@@ -40,8 +40,15 @@ def selected() -> list[tuple[str, str]]:
     ]
 
 
-# For results that give targets without directions: names that mean "lower is better".
-_LOWER_IS_BETTER = ("ratio", "overhead", "_ms", "latency", "_mb", "seconds", "_s")
+# For results that give targets without directions.
+_HIGHER_IS_BETTER = ("per_s", "recall", "rate", "hit")
+_LOWER_IS_BETTER = ("ratio", "overhead", "_ms", "latency", "_mb", "seconds")
+
+
+def _lower_is_better(metric: str) -> bool:
+    if any(tag in metric for tag in _HIGHER_IS_BETTER):
+        return False
+    return metric.endswith("_s") or any(tag in metric for tag in _LOWER_IS_BETTER)
 
 
 def checks_of(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,13 +60,28 @@ def checks_of(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if isinstance(result.get("checks"), dict):
         return result["checks"]
     out: dict[str, dict[str, Any]] = {}
+    # Checks kept one level down, per part (as bench_promotion does): "part.metric".
+    for part, value in result.items():
+        if isinstance(value, dict) and isinstance(value.get("checks"), dict):
+            for metric, c in value["checks"].items():
+                if isinstance(c, dict) and "pass" in c:
+                    shown = c.get(
+                        "value", next((v for k, v in c.items() if k.startswith("value")), None)
+                    )
+                    out[f"{part}.{metric}"] = {
+                        "value": shown,
+                        "target": c.get("target"),
+                        "pass": bool(c["pass"]),
+                    }
+    if out:
+        return out
     targets = result.get("targets")
     if isinstance(targets, dict):
         for metric, target in targets.items():
             value = result.get(metric)
             if not isinstance(target, int | float) or not isinstance(value, int | float):
                 continue
-            lower = any(tag in metric for tag in _LOWER_IS_BETTER)
+            lower = _lower_is_better(metric)
             ok = value <= target if lower else value >= target
             out[metric] = {
                 "value": value,
@@ -91,12 +113,37 @@ def _save_if_unsaved(module: Any, result: dict[str, Any], started: float, quick:
     tmp.replace(path)
 
 
+def _full_results() -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in RESULTS_DIR.glob("*.json") if not p.stem.endswith("_quick")}
+
+
+def _keep_full_results(before: dict[Path, bytes]) -> None:
+    """A quick run that wrote over a full result (NAME.json with "quick": true) is moved to
+    NAME_quick.json and the full result put back."""
+    for path in RESULTS_DIR.glob("*.json"):
+        if path.stem.endswith("_quick") or path not in before:
+            continue
+        data = path.read_bytes()
+        if data == before[path]:
+            continue
+        try:
+            is_quick = json.loads(data).get("quick") is True
+        except (ValueError, AttributeError):
+            continue
+        if is_quick:
+            path.with_name(f"{path.stem}_quick.json").write_bytes(data)
+            path.write_bytes(before[path])
+
+
 def run_one(name: str, module_name: str, quick: bool) -> dict[str, Any]:
     started = time.time()
     t0 = time.perf_counter()
+    before = _full_results() if quick else {}
     try:
         module = importlib.import_module(module_name)
         result = module.run(quick=quick)
+        if quick:
+            _keep_full_results(before)
         if not isinstance(result, dict):
             raise TypeError(f"{module_name}.run() returned {type(result).__name__}, not a dict")
         _save_if_unsaved(module, result, started, quick)
@@ -144,8 +191,15 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([name, "run failed", "-", "-", "FAIL", res["error"][:60]])
             continue
         for metric, c in res["checks"].items():
+            target = str(c.get("target"))
             rows.append(
-                [name, metric, c.get("value"), c.get("target"), "pass" if c.get("pass") else "FAIL"]
+                [
+                    name,
+                    metric,
+                    c.get("value"),
+                    target if len(target) <= 40 else target[:37] + "...",
+                    "pass" if c.get("pass") else "FAIL",
+                ]
             )
         for metric, value in res["info"].items():
             rows.append([name, metric, value, "-", "info"])
@@ -154,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(r) for r in rows) if rows else 5
     rows = [r + [""] * (width - len(r)) for r in rows]
     headers = ["benchmark", "metric", "value", "target", "result", "note"][:width]
-    print_table("Summary" + (" (quick)" if args.quick else ""), headers, rows)
+    print_table("Summary" + (" (quick)" if args.quick else ""), headers, rows, left=2)
 
     ran_ok = all(r["status"] == "ok" for r in summary["benchmarks"].values())
     targets_ok = ran_ok and all(
