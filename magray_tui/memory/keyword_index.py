@@ -24,7 +24,7 @@ from magray_tui.memory.store import Filters
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # bumped when index_text changes: old indexes rebuild
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 64
 
