@@ -121,6 +121,49 @@ class PromotionSettings(_Section):
     cycle_minutes: float = Field(60.0, ge=1, description="how often the TUI runs a cycle")
 
 
+class LLMSettings(_Section):
+    """Owned by magray_tui.llm. API keys are never settings: they come from the environment."""
+
+    model: str = Field("", description="litellm model, e.g. openai/gpt-4o-mini; empty: resolve")
+    api_base: str = Field("", description="an OpenAI-compatible server URL (vLLM, LM Studio...)")
+    fallbacks: list[str] = Field(default_factory=list, description="models tried in turn")
+    timeout_s: float = Field(60.0, gt=0, description="per request")
+    max_retries: int = Field(2, ge=0, le=10)
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(1024, ge=1)
+    offline_model: bool = Field(True, description="use the embedded small model as last resort")
+
+
+class AgentSettings(_Section):
+    """Owned by magray_tui.agent."""
+
+    memory_budget_tokens: int = Field(1200, ge=0, description="memories put into a prompt")
+    memory_top_k: int = Field(8, ge=0, le=100)
+    history_budget_tokens: int = Field(3000, ge=0, description="earlier turns kept in a prompt")
+    distil: bool = Field(True, description="distil stated facts into Insights in the background")
+
+
+class ToolSettings(_Section):
+    """Owned by magray_tui.tools."""
+
+    workspace_roots: list[Path] = Field(
+        default_factory=list, description="folders file tools may touch; empty: the cwd"
+    )
+    shell: bool = Field(False, description="allow the shell tool at all")
+    shell_timeout_s: float = Field(20.0, gt=0)
+    output_cap_bytes: int = Field(64_000, ge=1_000)
+    policy: dict[str, str] = Field(
+        default_factory=dict, description='tool or "tool:glob" -> allow | ask | deny'
+    )
+
+
+class MonitorSettings(_Section):
+    """Owned by magray_tui.monitor."""
+
+    gpu_interval_s: float = Field(1.0, ge=0.25, description="seconds between NVML samples")
+    history_points: int = Field(300, ge=10, le=100_000, description="samples kept per metric")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -135,6 +178,10 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     # TUI key remaps: binding id -> key (see F1 in the app); applied by the TUI itself.
     keys: dict[str, str] = Field(default_factory=dict)
 
@@ -386,6 +433,27 @@ DEFAULT_CONFIG = """\
 # keep_insights = 0.3                   # expired Insights below this are forgotten
 # merge_similarity = 0.95               # cosine at which a promoted memory merges
 # cycle_minutes = 60
+
+[llm]
+# model = ""                            # e.g. "openai/gpt-4o-mini"; keys come from the environment
+# api_base = ""                         # an OpenAI-compatible server, e.g. "http://127.0.0.1:8000/v1"
+# fallbacks = []
+# timeout_s = 60
+# offline_model = true                  # the embedded small model when nothing else answers
+
+[agent]
+# memory_budget_tokens = 1200
+# memory_top_k = 8
+# distil = true
+
+[tools]
+# workspace_roots = []                  # empty: the folder magray was started in
+# shell = false
+# shell_timeout_s = 20
+
+[monitor]
+# gpu_interval_s = 1.0
+# history_points = 300
 """
 
 
@@ -412,14 +480,21 @@ def settings_as_toml(settings: Settings) -> str:
             return "true" if v else "false"
         if isinstance(v, int | float):
             return repr(v)  # repr of inf/nan and of 1e-05 is valid TOML too
+        if isinstance(v, list):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
         # JSON escapes (\\, \", \n, \uXXXX) are all valid in a TOML basic string.
         return json.dumps(str(v), ensure_ascii=False)
 
+    def key(k: str) -> str:
+        return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k, ensure_ascii=False)
+
     def table(prefix: str, values: dict[str, Any]) -> list[str]:
-        lines = [f"{k} = {fmt(v)}" for k, v in values.items() if not isinstance(v, dict | None)]
+        lines = [
+            f"{key(k)} = {fmt(v)}" for k, v in values.items() if not isinstance(v, dict | None)
+        ]
         for k, v in values.items():
             if isinstance(v, dict):
-                name = f"{prefix}.{k}" if prefix else k
+                name = f"{prefix}.{key(k)}" if prefix else key(k)
                 lines += ["", f"[{name}]", *table(name, v)]
         return lines
 

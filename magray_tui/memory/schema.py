@@ -96,6 +96,82 @@ MIGRATIONS += (
     ),
 )
 
+# ---- v4: the task DAG (owned by magray_tui.todo; SQL lives in todo/store.py) -------------
+MIGRATIONS += (
+    Migration(
+        4,
+        "tasks, dependencies and task undo",
+        (
+            "CREATE SEQUENCE IF NOT EXISTS task_seq START 1",
+            """CREATE TABLE IF NOT EXISTS tasks (
+                id VARCHAR PRIMARY KEY,
+                num BIGINT NOT NULL UNIQUE,
+                title VARCHAR NOT NULL,
+                description VARCHAR NOT NULL DEFAULT '',
+                state VARCHAR NOT NULL,
+                priority VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                started_at TIMESTAMP,
+                completed_at TIMESTAMP,
+                due_at TIMESTAMP,
+                parent VARCHAR,
+                tags VARCHAR[] NOT NULL DEFAULT [],
+                memory_links VARCHAR[] NOT NULL DEFAULT [],
+                artifacts VARCHAR NOT NULL DEFAULT '[]',
+                estimate_hours DOUBLE,
+                notes VARCHAR NOT NULL DEFAULT ''
+            )""",
+            """CREATE TABLE IF NOT EXISTS task_deps (
+                task VARCHAR NOT NULL,
+                depends_on VARCHAR NOT NULL,
+                PRIMARY KEY (task, depends_on)
+            )""",
+            "CREATE SEQUENCE IF NOT EXISTS task_undo_seq START 1",
+            # One row per change: enough to put the tasks it touched back exactly.
+            """CREATE TABLE IF NOT EXISTS task_undo (
+                id BIGINT PRIMARY KEY,
+                ts TIMESTAMP NOT NULL,
+                description VARCHAR NOT NULL,
+                snapshot VARCHAR NOT NULL
+            )""",
+        ),
+    ),
+)
+
+# ---- v5: chat sessions and messages (owned by magray_tui.agent) ----------------------------
+MIGRATIONS += (
+    Migration(
+        5,
+        "chat sessions and messages",
+        (
+            """CREATE TABLE IF NOT EXISTS chat_sessions (
+                id VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                system_prompt VARCHAR,
+                model VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )""",
+            "CREATE SEQUENCE IF NOT EXISTS chat_message_seq START 1",
+            """CREATE TABLE IF NOT EXISTS chat_messages (
+                id BIGINT PRIMARY KEY,
+                session_id VARCHAR NOT NULL,
+                role VARCHAR NOT NULL,
+                content VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                status VARCHAR NOT NULL DEFAULT 'complete',
+                model VARCHAR,
+                usage VARCHAR NOT NULL DEFAULT '{}',
+                memories VARCHAR NOT NULL DEFAULT '[]',
+                tool_calls VARCHAR NOT NULL DEFAULT '[]',
+                tool_call_id VARCHAR,
+                memory_id VARCHAR
+            )""",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

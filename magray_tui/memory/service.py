@@ -69,14 +69,18 @@ class MemoryService:
         clock: Clock = utcnow,
         checkpoint_every: int = 10_000,
         progress: Progress | None = None,
+        store: Store | None = None,
     ) -> MemoryService:
+        """Open the store (or use `store`, already open, which the service then owns), the
+        embedder and the indexes."""
         settings = settings or load_settings(home)
         paths = settings.paths
         if embedder is None:
             from magray_tui.ai import load_embedder
 
             embedder = load_embedder(settings)
-        store = Store.open(paths.db_file, read_only=read_only)
+        if store is None:
+            store = Store.open(paths.db_file, read_only=read_only)
         try:
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
             mem = settings.memory

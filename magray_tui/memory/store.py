@@ -273,6 +273,14 @@ class Store:
                 self._cursors.append(cur)
         return cur
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor, for the other store modules sharing this database file
+        (tasks, chat): one process holds one connection, under `write_lock` for writes."""
+        return self._cursor()
+
+    def require_writable(self) -> None:
+        self._require_writable()
+
     def _require_writable(self) -> None:
         if self.read_only:
             raise MemoryError_(self.note or "the memory database is open read-only")

@@ -26,7 +26,6 @@ class Backend:
     memory: MemoryService
     # Set when the store could only be opened read-only (another process holds it).
     note: str | None = None
-    owns_memory: bool = False  # True for the read-only fallback, which Services does not hold
     _closed: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -44,14 +43,12 @@ class Backend:
             if self._closed:
                 return
             self._closed = True
-        if self.owns_memory:
-            self.memory.close()
         self.services.close()
 
 
 def open_backend(settings: Settings) -> Backend:
     """Open the memory service; if another process holds the store, open it read-only."""
-    from magray_tui.memory import MemoryService, StoreLocked
+    from magray_tui.memory import StoreLocked
     from magray_tui.services import Services
 
     services = Services(settings)
@@ -59,9 +56,10 @@ def open_backend(settings: Settings) -> Backend:
         return Backend(services, services.memory)
     except StoreLocked as exc:
         log.warning("memory store locked, opening read-only: %s", exc)
-        memory = MemoryService.open(settings=settings, read_only=True)
+        services = Services(settings, read_only=True)
+        memory = services.memory
         note = memory.store.note or "read-only: another process holds the database"
-        return Backend(services, memory, note=note, owns_memory=True)
+        return Backend(services, memory, note=note)
 
 
 _USER_ERRORS = (

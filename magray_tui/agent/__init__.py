@@ -1,0 +1,1 @@
+"""The agent: route -> retrieve -> prompt -> stream -> tools -> remember; chat sessions."""

@@ -1,0 +1,1 @@
+"""LLM access: litellm for every provider, provider resolution and the embedded offline model."""

@@ -1,0 +1,1 @@
+"""Monitoring: the NVML GPU sampler, latency metrics and health checks."""

@@ -1,0 +1,1 @@
+"""The task DAG: tasks, dependencies and their rules, stored in the memory database."""

@@ -1,0 +1,1 @@
+"""Tools the agent may call: registry with JSON-schema specs, policy and sandboxed tools."""
