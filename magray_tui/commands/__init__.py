@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 # command name -> (module under magray_tui.commands holding a click object named `command`,
 #                  its one-line help, shown by `magray --help` without importing it)
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "chat": ("chat_cmd", "Chat with the agent: one memory-grounded reply, streamed."),
     "config": ("config_cmd", "Show, locate or create the configuration file."),
+    "health": ("health_cmd", "Check every component; exit 1 when one is failing."),
     "ingest": ("ingest_cmd", "Ingest files and folders into the Assets layer."),
     "memory": ("memory_cmd", "Store, search and manage memories."),
     "models": ("models_cmd", "List, check and warm up embedding models."),

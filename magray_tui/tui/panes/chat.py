@@ -1,11 +1,340 @@
-from magray_tui.tui.panes.base import PlannedPane
+"""The Chat pane: a memory-grounded, streaming chat with the agent.
+
+The agent's turn (agent/agent.py) runs in a thread worker and hands each event to the UI
+with `call_from_thread`, which keeps the events in order and lets a slow UI hold the stream
+back. Esc cancels a turn (the partial reply is kept and marked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from magray_tui.tui.errors import report_failure
+from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
+from magray_tui.tui.panes.chat_events import ChatEvents
+from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
+from magray_tui.tui.screens.confirm_action import ConfirmAction
+from magray_tui.tui.widgets.chat_input import ChatInput
+from magray_tui.tui.widgets.chat_messages import AssistantEntry, ChatEntry, UserEntry
+
+if TYPE_CHECKING:
+    from magray_tui.agent.agent import Agent
+    from magray_tui.agent.model import ChatMessage, ChatSession
+    from magray_tui.tui.backend import Backend
+
+SHOWN_MESSAGES = 200  # a resumed session shows its latest messages
 
 
-class ChatPane(PlannedPane):
+class ChatPane(ChatEvents, Pane):
     PANE_ID = "chat"
     TITLE = "Chat"
-    SUMMARY = "Talk with the agent; every turn is remembered in the Interact layer."
-    PLANNED = (
-        "It will hold: streamed replies rendered as Markdown, the memories retrieved for "
-        "each turn, tool calls with their allow/ask/deny decision, and Esc to cancel a turn."
+    SUMMARY = (
+        "Chat with the agent. Each message is grounded on your memories (shown, collapsible, "
+        "above the reply) and stored in Interact. Enter sends, Shift+Enter or Ctrl+J adds a "
+        "line, Up/Down recall earlier prompts, Esc cancels a reply. /help lists the slash "
+        "commands (/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
     )
+    KEYMAP_EXTRA = (ChatEntry, ChatSessionsScreen, ConfirmAction)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel_turn", "Cancel reply", id="chat.cancel"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
+        Binding("ctrl+n", "new_session", "New session", id="chat.new_session"),
+        Binding("ctrl+o", "sessions", "Sessions", id="chat.sessions"),
+        Binding("ctrl+l", "model", "Model", id="chat.model"),
+        Binding("ctrl+up", "select_reply", "Select message", show=False, id="chat.select"),
+        Binding("i", "focus_input", "Write", show=False, id="chat.write"),
+    ]
+    DEFAULT_CSS = """
+    ChatPane #chat-notice { padding: 1 2; color: $text-muted; }
+    ChatPane.-failed #chat-notice { color: $error; }
+    ChatPane #chat-top { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    ChatPane #chat-log { height: 1fr; padding: 0 1; }
+    ChatPane #chat-status { height: 1; padding: 0 1; color: $text-muted; }
+    ChatPane #chat-empty { color: $text-muted; padding: 1 2; }
+    """
+
+    def __init__(self, env: PaneEnv) -> None:
+        super().__init__(env)
+        self.agent: Agent | None = None
+        self.session: ChatSession | None = None
+        self.model_label = ""
+        self.offline = False
+        self.turn_running = False
+        self._cancel: threading.Event | None = None
+        self._reply: AssistantEntry | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Opening the memory store…"), id="chat-top")
+        with VerticalScroll(id="chat-log"):
+            yield Static(
+                Text("Loading the chat. You can type your first message now."),
+                id="chat-empty",
+            )
+        yield Static(id="chat-status", markup=False)
+        yield ChatInput(id="chat-input")
+
+    def on_mount(self) -> None:
+        self.log_view.anchor()
+
+    @property
+    def log_view(self) -> VerticalScroll:
+        return self.query_one("#chat-log", VerticalScroll)
+
+    @property
+    def input(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    def focus_default(self) -> None:
+        self.input.focus()
+
+    # ---- services ------------------------------------------------------------------------
+    def attach_backend(self, backend: Backend) -> None:
+        super().attach_backend(backend)
+        self.prepare()
+
+    def backend_failed(self, message: str) -> None:
+        self.add_class("-failed")
+        self.set_top(f"Chat is unavailable: {message}")
+
+    @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
+    def prepare(self, session_id: str | None = None) -> None:
+        """Build the agent, pick the session (latest, or a new one) and the model."""
+        from magray_tui.agent.agent import Agent
+
+        assert self.backend is not None
+        with self.env.jobs.track("starting the chat"):
+            agent = self.agent or Agent(self.backend.services)
+            sessions = agent.sessions
+            if session_id is not None:
+                session = sessions.get(session_id)
+            elif self.backend.read_only:
+                session = sessions.latest()
+            else:
+                session = sessions.latest() or sessions.create()
+            messages = sessions.messages(session.id) if session else []
+            info = agent.model_info()
+        self.app.call_from_thread(self._prepared, agent, session, messages, info)
+
+    async def _prepared(self, agent: Agent, session, messages, info) -> None:
+        self.agent = agent
+        self.model_label = info.label
+        self.offline = info.offline
+        await self.show_session(session, messages)
+
+    async def show_session(self, session: ChatSession | None, messages: list[ChatMessage]) -> None:
+        self.session = session
+        self._reply = None
+        log_view = self.log_view
+        await log_view.remove_children()
+        if session is None:
+            self.set_top("read-only: no chat sessions yet")
+            return
+        if not messages:
+            hint = "No messages yet. Say something, or type /help."
+            if self.offline:
+                hint += (
+                    "\nThe chat runs on the small offline model; for real answers set [llm] "
+                    "model (and its API key in the environment) in config.toml."
+                )
+            await log_view.mount(Static(Text(hint), id="chat-empty"))
+        await self.mount_history(messages[-SHOWN_MESSAGES:])
+        self.refresh_top()
+        log_view.anchor()
+
+    def refresh_top(self) -> None:
+        name = self.session.name if self.session else "no session"
+        model = self.model_label or "resolving the model…"
+        self.set_top(f"{name} · {model}")
+
+    def set_top(self, text: str) -> None:
+        self.query_one("#chat-top", Static).update(Text(text))
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#chat-status", Static).update(Text(text))
+
+    # ---- sending -------------------------------------------------------------------------
+    @on(ChatInput.Submitted)
+    async def send(self, event: ChatInput.Submitted) -> None:
+        if self.agent is None or self.session is None:
+            self.notify("the chat is still starting; try again in a moment", severity="warning")
+            self.input.load_text(event.text)
+            return
+        if self.turn_running:
+            self.notify("a reply is still running — Esc cancels it", severity="warning")
+            self.input.load_text(event.text)
+            return
+        await self._drop_empty_hint()
+        await self.log_view.mount(UserEntry(event.text))
+        self.log_view.anchor()
+        self.start_turn(event.text)
+
+    async def _drop_empty_hint(self) -> None:
+        for hint in self.query("#chat-empty"):
+            await hint.remove()
+
+    def start_turn(self, text: str | None) -> None:
+        self.turn_running = True
+        self._cancel = threading.Event()
+        self._reply = None
+        self.set_status("thinking… (Esc cancels)")
+        self.run_turn(text, self._cancel)
+
+    @work(thread=True, group="chat-turn", exit_on_error=False)
+    def run_turn(self, text: str | None, cancel: threading.Event) -> None:
+        assert self.agent is not None and self.session is not None
+        agent, sid = self.agent, self.session.id
+        with self.env.jobs.track("chat reply"):
+            if text is None:
+                events = agent.regenerate(sid, confirm=self._confirm, cancel=cancel)
+            else:
+                events = agent.run_turn(sid, text, confirm=self._confirm, cancel=cancel)
+            try:
+                for event in events:
+                    self.app.call_from_thread(self.apply_event, event)
+            except RuntimeError:  # the app is closing
+                cancel.set()
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    self.app.call_from_thread(self._turn_over)
+
+    def _turn_over(self) -> None:
+        self.turn_running = False
+        if self._cancel is not None and self._cancel.is_set():
+            self.set_status("cancelled")
+
+    def _confirm(self, confirmation: Any) -> bool:
+        """Called from the turn's worker thread: ask in a modal and wait for the answer."""
+        answered = threading.Event()
+        answer = [False]
+
+        def done(value: bool | None) -> None:
+            answer[0] = bool(value)
+            answered.set()
+
+        def ask() -> None:
+            self.app.push_screen(ConfirmAction(confirmation.title, confirmation.detail), done)
+
+        self.app.call_from_thread(ask)
+        cancel = self._cancel
+        while not answered.wait(0.1):
+            if cancel is not None and cancel.is_set():
+                return False
+        return answer[0]
+
+    # ---- actions -------------------------------------------------------------------------
+    def action_cancel_turn(self) -> None:
+        if self.turn_running and self._cancel is not None:
+            self._cancel.set()
+            self.set_status("cancelling…")
+
+    def action_regenerate(self) -> None:
+        if self.agent is None or self.session is None or self.turn_running:
+            return
+        last = list(self.query(AssistantEntry))
+        if last:
+            last[-1].remove()
+        self.start_turn(None)
+
+    def action_new_session(self) -> None:
+        if self.agent is not None and not self.turn_running:
+            self.switch_session("new")
+
+    def action_focus_input(self) -> None:
+        self.input.focus()
+
+    def action_select_reply(self) -> None:
+        entries = list(self.query(ChatEntry))
+        if entries:
+            entries[-1].focus()
+            entries[-1].scroll_visible()
+
+    def action_model(self) -> None:
+        self.input.load_text("/model ")
+        self.input.move_cursor(self.input.document.end)
+        self.input.focus()
+        self.notify("type a litellm model name (e.g. openai/gpt-4o-mini) and press Enter")
+
+    def action_sessions(self) -> None:
+        if self.agent is None or self.turn_running:
+            return
+        self.load_sessions()
+
+    @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
+    def load_sessions(self) -> None:
+        assert self.agent is not None
+        sessions = self.agent.sessions.list()
+        current = self.session.id if self.session else None
+        self.app.call_from_thread(
+            self.app.push_screen, ChatSessionsScreen(sessions, current), self._session_chosen
+        )
+
+    def _session_chosen(self, choice: SessionChoice | None) -> None:
+        if choice is not None:
+            self.switch_session(choice.action, choice.session_id, choice.name)
+
+    @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
+    def switch_session(self, action: str, sid: str | None = None, name: str | None = None) -> None:
+        assert self.agent is not None
+        sessions = self.agent.sessions
+        current = self.session.id if self.session else None
+        if action == "new":
+            session = sessions.create(name)
+        elif action == "rename" and sid:
+            session = sessions.rename(sid, name or "")
+            if sid != current:
+                return
+        elif action == "delete" and sid:
+            sessions.delete(sid)
+            if sid != current:
+                return
+            session = sessions.latest() or sessions.create()
+        else:
+            session = sessions.get(sid or "")
+        messages = sessions.messages(session.id)
+        self.app.call_from_thread(self.show_session, session, messages)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        if self.agent is None:
+            return []
+        commands = [
+            PaletteCommand(
+                "Chat: new session", "Start a new chat session", self.action_new_session
+            ),
+            PaletteCommand(
+                "Chat: sessions", "Resume, rename or delete a session", self.action_sessions
+            ),
+            PaletteCommand(
+                "Chat: switch model", "Choose the LLM for this session", self.action_model
+            ),
+        ]
+        if self.session is not None and not self.turn_running:
+            commands.append(
+                PaletteCommand(
+                    "Chat: export session to Markdown",
+                    "Write this session to the data folder's exports/",
+                    lambda: self.start_turn_command("/export"),
+                )
+            )
+        return commands
+
+    def start_turn_command(self, command: str) -> None:
+        if not self.turn_running:
+            self.start_turn(command)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        what = {"chat-turn": "Chat reply", "chat-prepare": "Chat"}.get(event.worker.group, "Chat")
+        if event.worker.group == "chat-turn":
+            self.turn_running = False
+        report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)

@@ -1,0 +1,119 @@
+"""`magray chat "message"`: one memory-grounded reply, streamed to stdout.
+
+The same agent as the TUI's Chat pane. Confirmations (writes, commands) are asked on the
+terminal when stdin is one, and denied otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import click
+
+from magray_tui.commands import AppContext, pass_app
+
+
+def _confirm_on_terminal(confirmation) -> bool:
+    if not sys.stdin.isatty():
+        click.echo(f"denied (not interactive): {confirmation.title}", err=True)
+        return False
+    click.echo(f"\n{confirmation.title}\n{confirmation.detail}", err=True)
+    return click.confirm("Allow?", default=False, err=True)
+
+
+@click.command("chat")
+@click.argument("message", nargs=-1)
+@click.option("--session", "session_name", help="continue (or start) the session of this name")
+@click.option("--sessions", "list_sessions", is_flag=True, help="list the chat sessions")
+@click.option("--export", "export_path", type=click.Path(), help="write --session as Markdown")
+@pass_app
+def command(
+    app: AppContext,
+    message: tuple[str, ...],
+    session_name: str | None,
+    list_sessions: bool,
+    export_path: str | None,
+) -> None:
+    """Send MESSAGE to the agent and stream its reply (slash commands work too)."""
+    from magray_tui.agent.agent import Agent
+    from magray_tui.agent.model import ChatError
+    from magray_tui.memory.records import MemoryError_
+    from magray_tui.services import Services
+
+    settings = app.settings()
+    services = Services(settings)
+    try:
+        agent = Agent(services)
+        sessions = agent.sessions
+        if list_sessions:
+            for s in sessions.list():
+                click.echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.message_count:>4}  {s.name}")
+            return
+        if export_path:
+            if not session_name:
+                raise click.UsageError("--export needs --session NAME")
+            path = sessions.export_markdown(sessions.get(session_name).id, export_path)
+            click.echo(f"exported to {path}")
+            return
+        text = " ".join(message).strip()
+        if not text:
+            text = sys.stdin.read() if not sys.stdin.isatty() else ""
+        if not text.strip():
+            raise click.UsageError('give a message: magray chat "hello"')
+        if session_name:
+            session = sessions.get_or_create(session_name)
+        else:
+            session = sessions.create(" ".join(text.split())[:40])
+        status = _stream(agent, session.id, text)
+        agent.wait_background()
+        if status in ("error",):
+            sys.exit(1)
+        if status == "cancelled":
+            sys.exit(130)
+    except (ChatError, MemoryError_) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        services.close()
+
+
+def _stream(agent, session_id: str, text: str) -> str:
+    from magray_tui.agent import model as m
+
+    cancel = threading.Event()
+    status = "complete"
+    wrote_reply = False
+    try:
+        for event in agent.run_turn(session_id, text, confirm=_confirm_on_terminal, cancel=cancel):
+            if isinstance(event, m.MemoriesUsed) and event.memories:
+                ids = ", ".join(r.id for r in event.memories)
+                click.echo(f"[{len(event.memories)} memories: {ids}]", err=True)
+            elif isinstance(event, m.ReplyDelta):
+                click.echo(event.text, nl=False)
+                wrote_reply = True
+            elif isinstance(event, m.ToolStarted):
+                click.echo(f"\n[tool {event.name} {event.arguments}]", err=True)
+            elif isinstance(event, m.ToolFinished):
+                click.echo(f"[{'ok' if event.ok else 'failed'}: {event.summary}]", err=True)
+                if not wrote_reply and event.output:
+                    click.echo(event.output)
+            elif isinstance(event, m.Notice):
+                click.echo(event.text, err=event.level != "info")
+            elif isinstance(event, m.PlanProposed):
+                click.echo(event.preview)
+                if sys.stdin.isatty() and click.confirm("Add these tasks?", default=False):
+                    tasks = agent.apply_plan(event.plan)
+                    click.echo(f"added {len(tasks)} tasks")
+                else:
+                    click.echo("not applied (use `magray tasks plan --yes` to apply)", err=True)
+            elif isinstance(event, m.TurnDone):
+                status = event.status
+                if wrote_reply:
+                    click.echo()
+                if event.error:
+                    click.echo(f"error: {event.error}", err=True)
+    except KeyboardInterrupt:
+        cancel.set()
+        click.echo("\n[cancelled]", err=True)
+        return "cancelled"
+    return status

@@ -1,0 +1,137 @@
+"""How the Chat pane shows the agent's turn events and a stored session's messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from magray_tui.tui.screens.confirm_action import ConfirmAction
+from magray_tui.tui.widgets.chat_messages import (
+    AssistantEntry,
+    MemoriesEntry,
+    NoticeEntry,
+    ToolEntry,
+    UserEntry,
+    usage_line,
+)
+
+if TYPE_CHECKING:
+    from textual.containers import VerticalScroll
+
+    from magray_tui.agent.agent import Agent
+    from magray_tui.agent.model import ChatMessage, ChatSession
+
+
+class ChatEvents:
+    """Mixed into ChatPane, which provides the attributes declared here."""
+
+    log_view: VerticalScroll
+    agent: Agent | None
+    session: ChatSession | None
+    model_label: str
+    _reply: AssistantEntry | None
+
+    async def apply_event(self, event: Any) -> None:
+        from magray_tui.agent import model as m
+
+        log_view = self.log_view
+        if isinstance(event, m.TurnStarted):
+            self.model_label = event.model_label
+            self.refresh_top()  # type: ignore[attr-defined]
+            self.set_status(f"{event.model_label} is thinking… (Esc cancels)")  # type: ignore[attr-defined]
+        elif isinstance(event, m.MemoriesUsed):
+            if event.memories:
+                await log_view.mount(MemoriesEntry(list(event.memories), event.tokens))
+        elif isinstance(event, m.ReplyDelta):
+            if self._reply is None:
+                self._reply = AssistantEntry(self.model_label)
+                await log_view.mount(self._reply)
+            await self._reply.append(event.text)
+        elif isinstance(event, m.ToolStarted):
+            await self._close_reply("complete", "")
+            await log_view.mount(ToolEntry(event.name, event.arguments))
+        elif isinstance(event, m.ToolFinished):
+            tools = list(log_view.query(ToolEntry))
+            if tools:
+                tools[-1].finish(event.ok, event.summary, event.output)
+        elif isinstance(event, m.Notice):
+            await log_view.mount(NoticeEntry(event.text, event.markdown, event.level))
+        elif isinstance(event, m.PlanProposed):
+            self._ask_plan(event)
+        elif isinstance(event, m.SessionChanged):
+            assert self.agent is not None
+            if self.session is None or event.session.id != self.session.id:
+                messages = self.agent.sessions.messages(event.session.id)
+                await self.show_session(event.session, messages)  # type: ignore[attr-defined]
+            else:
+                self.session = event.session
+                self.refresh_top()  # type: ignore[attr-defined]
+        elif isinstance(event, m.TurnDone):
+            await self._turn_done(event)
+
+    async def _close_reply(self, status: str, usage: str, error: str | None = None) -> None:
+        if self._reply is not None:
+            await self._reply.finish(status, usage, error)
+            self._reply = None
+
+    async def _turn_done(self, event: Any) -> None:
+        if event.status == "command":
+            self.set_status("")  # type: ignore[attr-defined]
+            return
+        line = usage_line(event.usage, self.model_label)
+        if self._reply is None and event.status in ("cancelled", "error") and event.message:
+            self._reply = AssistantEntry(self.model_label, "")
+            await self.log_view.mount(self._reply)
+        await self._close_reply(event.status, line, event.error)
+        status = {"cancelled": "reply cancelled", "error": "reply failed"}.get(event.status, "")
+        self.set_status(status or line)  # type: ignore[attr-defined]
+
+    def _ask_plan(self, event: Any) -> None:
+        title = f"Plan for “{event.goal}” — add these tasks?"
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.apply_plan(event.plan)  # type: ignore[attr-defined]
+            else:
+                self.notify("plan rejected: nothing was added")  # type: ignore[attr-defined]
+
+        self.app.push_screen(  # type: ignore[attr-defined]
+            ConfirmAction(title, event.preview, approve="Add tasks (y)"), answered
+        )
+
+    def apply_plan(self, plan: Any) -> None:
+        self.run_worker(  # type: ignore[attr-defined]
+            lambda: self._apply_plan(plan), thread=True, group="chat-plan", exit_on_error=False
+        )
+
+    def _apply_plan(self, plan: Any) -> None:
+        assert self.agent is not None
+        tasks = self.agent.apply_plan(plan)
+        text = f"added {len(tasks)} tasks to the task DAG (Tasks pane, key 3)"
+        self.app.call_from_thread(  # type: ignore[attr-defined]
+            self.log_view.mount, NoticeEntry(text)
+        )
+
+    async def mount_history(self, messages: list[ChatMessage]) -> None:
+        widgets = []
+        for msg in messages:
+            if msg.role == "user":
+                widgets.append(UserEntry(msg.content))
+            elif msg.role == "assistant":
+                if msg.memories:
+                    widgets.append(MemoriesEntry(msg.memories, 0))
+                entry = AssistantEntry(msg.model or "assistant", msg.content)
+                entry.stored_status = msg.status  # type: ignore[attr-defined]
+                entry.stored_usage = usage_line(msg.usage)  # type: ignore[attr-defined]
+                widgets.append(entry)
+            elif msg.role == "tool":
+                tool = ToolEntry("tool", msg.tool_call_id or "")
+                tool.stored_output = msg.content  # type: ignore[attr-defined]
+                widgets.append(tool)
+        if widgets:
+            await self.log_view.mount_all(widgets)
+        for widget in widgets:
+            if isinstance(widget, AssistantEntry):
+                await widget.finish(widget.stored_status, widget.stored_usage)  # type: ignore[attr-defined]
+            elif isinstance(widget, ToolEntry):
+                output = widget.stored_output  # type: ignore[attr-defined]
+                widget.finish(True, f"{len(output.splitlines())} lines of output", output)
