@@ -52,12 +52,17 @@ def utc_now() -> datetime:
 
 
 def _pane_bindings() -> list[Binding]:
-    return [
-        Binding(
-            str(n), f"show_pane('{cls.PANE_ID}')", cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"
+    """1-5 switch panes (when no text field has the focus); Alt+1-5 switch from anywhere."""
+    keys = []
+    for n, cls in enumerate(PANES, 1):
+        action = f"show_pane('{cls.PANE_ID}')"
+        keys.append(Binding(str(n), action, cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"))
+        keys.append(
+            Binding(
+                f"alt+{n}", action, cls.TITLE, show=False, priority=True, id=f"pane.{cls.PANE_ID}.alt"
+            )
         )
-        for n, cls in enumerate(PANES, 1)
-    ]
+    return keys
 
 
 class MagrayApp(PromotionCycles, Preferences, App[int]):

@@ -15,13 +15,16 @@ async def test_number_keys_switch_panes(make_app, seeded_settings):
     app = make_app(seeded_settings)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_results(pilot)
-        for key, pane_id in [("1", "chat"), ("3", "tasks"), ("4", "gpu"), ("5", "health")]:
-            await pilot.press(key)
+        for key, pane_id in [("3", "tasks"), ("4", "gpu"), ("5", "health"), ("2", "memory")]:
+            await pilot.press("alt+" + key)  # from anywhere, even a focused text field
             await wait_until(pilot, lambda pane_id=pane_id: app.active_pane_id == pane_id)
-            pane = app.pane(pane_id)
-            shown = [str(s.content) for s in pane.query(Static)]
-            assert "Not built yet." in shown
-        await pilot.press("2")
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.active_pane_id == "chat")
+        chat = app.pane("chat")
+        await wait_until(pilot, lambda: chat.input.has_focus)
+        await pilot.press("3")  # typing a digit in the prompt types it
+        assert chat.input.text == "3" and app.active_pane_id == "chat"
+        await pilot.press("escape", "2")  # Esc leaves the prompt; then digits switch again
         await wait_until(pilot, lambda: app.active_pane_id == "memory")
 
 
@@ -62,7 +65,9 @@ async def test_f1_lists_the_focused_panes_keys(make_app, seeded_settings):
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert "Chat" in str(app.screen.query(Static).first().content)
-        assert "memory.forget" not in str(app.screen.query_one("#help-pane-keys", Static).content)
+        chat_keys = str(app.screen.query_one("#help-pane-keys", Static).content)
+        assert "memory.forget" not in chat_keys
+        assert "chat.cancel" in chat_keys and "chat.copy_message" in chat_keys
 
 
 async def test_remapped_key_from_config(make_app, seeded_settings):

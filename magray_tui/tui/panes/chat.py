@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -20,7 +21,8 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from magray_tui.tui.errors import report_failure
-from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
+from magray_tui.tui.keymap import key_display
+from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.chat_events import ChatEvents
 from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
 from magray_tui.tui.screens.confirm_action import ConfirmAction
@@ -96,6 +98,17 @@ class ChatPane(ChatEvents, Pane):
 
     def focus_default(self) -> None:
         self.input.focus()
+
+    def help_info(self, keymap: dict[str, str]) -> HelpInfo:
+        """The pane's keys plus those of a selected message (c, b), even before one exists."""
+        info = super().help_info(keymap)
+        seen = {k.binding_id for k in info.keys}
+        extra = [
+            HelpKey(key_display(self.app, b, keymap), b.description, b.id)
+            for b in ChatEntry.BINDINGS
+            if isinstance(b, Binding) and b.id and b.id not in seen
+        ]
+        return replace(info, keys=(*info.keys, *extra))
 
     # ---- services ------------------------------------------------------------------------
     def attach_backend(self, backend: Backend) -> None:
@@ -233,9 +246,12 @@ class ChatPane(ChatEvents, Pane):
 
     # ---- actions -------------------------------------------------------------------------
     def action_cancel_turn(self) -> None:
+        """Esc: cancel the running reply; when idle, leave the prompt (so 1-5 switch panes)."""
         if self.turn_running and self._cancel is not None:
             self._cancel.set()
             self.set_status("cancelling…")
+        elif self.input.has_focus:
+            self.log_view.focus()
 
     def action_regenerate(self) -> None:
         if self.agent is None or self.session is None or self.turn_running:

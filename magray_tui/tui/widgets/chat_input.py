@@ -24,7 +24,7 @@ class ChatInput(TextArea):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
-        self.history: list[str] = []
+        self.prompt_history: list[str] = []
         self._history_pos: int | None = None  # index into history while walking it
         self._draft = ""
 
@@ -43,7 +43,7 @@ class ChatInput(TextArea):
             event.prevent_default()
             self.insert("\n")
             return
-        if event.key == "up" and self.cursor_location[0] == 0 and self.history:
+        if event.key == "up" and self.cursor_location[0] == 0 and self.prompt_history:
             event.stop()
             event.prevent_default()
             self._walk(-1)
@@ -57,9 +57,9 @@ class ChatInput(TextArea):
         await super()._on_key(event)
 
     def remember(self, text: str) -> None:
-        if not self.history or self.history[-1] != text:
-            self.history.append(text)
-            del self.history[:-MAX_HISTORY]
+        if not self.prompt_history or self.prompt_history[-1] != text:
+            self.prompt_history.append(text)
+            del self.prompt_history[:-MAX_HISTORY]
         self._history_pos = None
 
     def _walk(self, step: int) -> None:
@@ -67,14 +67,14 @@ class ChatInput(TextArea):
             if step > 0:
                 return
             self._draft = self.text
-            self._history_pos = len(self.history)
+            self._history_pos = len(self.prompt_history)
         pos = self._history_pos + step
         if pos < 0:
             return
-        if pos >= len(self.history):
+        if pos >= len(self.prompt_history):
             self._history_pos = None
             self.load_text(self._draft)
         else:
             self._history_pos = pos
-            self.load_text(self.history[pos])
+            self.load_text(self.prompt_history[pos])
         self.move_cursor(self.document.end)
