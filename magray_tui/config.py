@@ -131,7 +131,14 @@ class LLMSettings(_Section):
     max_retries: int = Field(2, ge=0, le=10)
     temperature: float = Field(0.3, ge=0, le=2)
     max_tokens: int = Field(1024, ge=1)
+    retry_backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubles per retry")
+    breaker_failures: int = Field(3, ge=1, description="failures in a row that pause a provider")
+    breaker_cooldown_s: float = Field(30.0, ge=0, description="how long a provider is paused")
+    tool_calling: Literal["auto", "on", "off"] = Field(
+        "auto", description="send tools to the model; auto: where litellm or the server allows"
+    )
     offline_model: bool = Field(True, description="use the embedded small model as last resort")
+    offline_threads: int = Field(1, ge=1, le=64, description="CPU threads of the offline model")
 
 
 class AgentSettings(_Section):
@@ -151,10 +158,28 @@ class ToolSettings(_Section):
     )
     shell: bool = Field(False, description="allow the shell tool at all")
     shell_timeout_s: float = Field(20.0, gt=0)
-    output_cap_bytes: int = Field(64_000, ge=1_000)
-    policy: dict[str, str] = Field(
+    output_cap_bytes: int = Field(64_000, ge=1_000, description="tool output kept per call")
+    policy: dict[str, Literal["allow", "ask", "deny"]] = Field(
         default_factory=dict, description='tool or "tool:glob" -> allow | ask | deny'
     )
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _lower_actions(cls, rules: Any) -> Any:
+        if isinstance(rules, dict):
+            return {k: v.strip().lower() if isinstance(v, str) else v for k, v in rules.items()}
+        return rules
+
+    @field_validator("policy")
+    @classmethod
+    def _check_policy_keys(cls, rules: dict[str, str]) -> dict[str, str]:
+        # Checked here so a typo is a config error at start-up, not a surprise at a call.
+        # The rules themselves are explained in docs/tools.md (magray_tui/tools/policy.py).
+        for key in rules:
+            tool, sep, glob = key.partition(":")
+            if not tool.strip() or (sep and not glob):
+                raise ValueError(f'policy key {key!r} must be "tool" or "tool:glob"')
+        return rules
 
 
 class MonitorSettings(_Section):
@@ -162,6 +187,11 @@ class MonitorSettings(_Section):
 
     gpu_interval_s: float = Field(1.0, ge=0.25, description="seconds between NVML samples")
     history_points: int = Field(300, ge=10, le=100_000, description="samples kept per metric")
+    # Bar colours in the GPU pane (theme $warning / $error); shared with the Health checks.
+    gpu_warn_pct: float = Field(75.0, ge=0, le=100, description="util/VRAM/power bar: warning")
+    gpu_crit_pct: float = Field(95.0, ge=0, le=100, description="util/VRAM/power bar: error")
+    gpu_warn_temp_c: float = Field(85.0, ge=0, le=150, description="temperature: warning")
+    gpu_crit_temp_c: float = Field(92.0, ge=0, le=150, description="temperature: error")
 
 
 class Settings(BaseSettings):
@@ -437,9 +467,17 @@ DEFAULT_CONFIG = """\
 [llm]
 # model = ""                            # e.g. "openai/gpt-4o-mini"; keys come from the environment
 # api_base = ""                         # an OpenAI-compatible server, e.g. "http://127.0.0.1:8000/v1"
-# fallbacks = []
-# timeout_s = 60
+# fallbacks = []                        # e.g. ["groq/llama-3.1-8b-instant", "hosted_vllm/qwen@http://10.0.0.5:8000/v1"]
+# timeout_s = 60                        # per request, and the longest silence mid-stream
+# max_retries = 2                       # before the first token only
+# retry_backoff_s = 0.5
+# temperature = 0.3
+# max_tokens = 1024
+# breaker_failures = 3                  # failures in a row that pause a provider ...
+# breaker_cooldown_s = 30               # ... for this long
+# tool_calling = "auto"                 # auto | on | off
 # offline_model = true                  # the embedded small model when nothing else answers
+# offline_threads = 1
 
 [agent]
 # memory_budget_tokens = 1200
@@ -447,13 +485,23 @@ DEFAULT_CONFIG = """\
 # distil = true
 
 [tools]
-# workspace_roots = []                  # empty: the folder magray was started in
-# shell = false
+# workspace_roots = []                  # folders file tools may touch; empty: the current folder
+# shell = false                         # the shell tool (no shell syntax; asks before each run)
 # shell_timeout_s = 20
+# output_cap_bytes = 64000              # tool output kept per call
+
+# [tools.policy]                        # allow | ask | deny per tool or "tool:glob" (docs/tools.md)
+# "read_file:*.env" = "deny"
+# "write_file:docs/*" = "allow"
+# "shell:git status*" = "allow"
 
 [monitor]
 # gpu_interval_s = 1.0
 # history_points = 300
+# gpu_warn_pct = 75                     # GPU bars turn warning / error colour at these
+# gpu_crit_pct = 95
+# gpu_warn_temp_c = 85
+# gpu_crit_temp_c = 92
 """
 
 

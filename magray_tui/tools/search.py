@@ -1,0 +1,140 @@
+"""search_files: a substring or regular expression over the text files of the workspace.
+
+Walks with the ingest walker and ignore rules (.gitignore, .git, node_modules, caches...),
+so it sees what ingestion sees: symlinks are not followed, binaries and files over 2 MB are
+skipped. A search stops at `max_results` matches or after a time budget, and says so.
+Python's `re` cannot be interrupted inside one match, so a pathological regex on one long
+line can still take long; lines are cut to 2,000 characters before matching to bound it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import time
+from typing import Any
+
+from magray_tui.ingest.chunker import split_lines
+from magray_tui.ingest.ignore import IgnoreMatcher
+from magray_tui.ingest.textfile import NotText, read_text_file
+from magray_tui.ingest.walker import Walker
+from magray_tui.tools.base import (
+    Confirmation,
+    Prepared,
+    Tool,
+    ToolError,
+    ToolResult,
+    ToolSpec,
+    clip,
+)
+from magray_tui.tools.context import ToolContext
+from magray_tui.tools.sandbox import Resolved
+from magray_tui.tools.schema import obj
+
+MAX_FILE_BYTES = 2_000_000
+MAX_LINE_CHARS = 2_000
+SHOWN_LINE_CHARS = 240
+TIME_BUDGET_S = 10.0
+
+
+def _matcher(args: dict[str, Any]) -> re.Pattern[str]:
+    query: str = args["query"]
+    flags = 0 if args.get("case_sensitive", False) else re.IGNORECASE
+    if not args.get("regex", False):
+        return re.compile(re.escape(query), flags)
+    try:
+        return re.compile(query, flags)
+    except re.error as exc:
+        raise ToolError(f"invalid regular expression: {exc}") from None
+    except RecursionError:
+        raise ToolError("invalid regular expression: too deeply nested") from None
+
+
+def _search(ctx: ToolContext, r: Resolved, pattern: re.Pattern[str], args: dict[str, Any]):
+    if not r.exists():
+        raise ToolError(f"not found: {r.rel}")
+    limit: int = args.get("max_results", 100)
+    glob: str | None = args.get("glob")
+    skipped: dict[str, int] = {}
+
+    def on_skip(reason: str, _path: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    walker = Walker(r.root, IgnoreMatcher(r.root), MAX_FILE_BYTES, on_skip)
+    hits: list[str] = []
+    files_hit = searched = 0
+    stopped = ""
+    deadline = time.monotonic() + TIME_BUDGET_S
+    for entry in walker.walk(r.path):
+        rel = os.path.relpath(entry.path, r.root).replace(os.sep, "/")
+        if glob and not (
+            fnmatch.fnmatchcase(rel, glob) or fnmatch.fnmatchcase(os.path.basename(rel), glob)
+        ):
+            continue
+        if time.monotonic() > deadline:
+            stopped = f"stopped after {TIME_BUDGET_S:.0f} s"
+            break
+        try:
+            text = read_text_file(entry.path, MAX_FILE_BYTES).text
+        except (NotText, ValueError):
+            on_skip("binary", entry.path)
+            continue
+        except OSError:
+            on_skip("unreadable", entry.path)
+            continue
+        searched += 1
+        found_here = False
+        for n, line in enumerate(split_lines(text), 1):
+            if pattern.search(line[:MAX_LINE_CHARS]):
+                found_here = True
+                shown = line.strip()
+                if len(shown) > SHOWN_LINE_CHARS:
+                    shown = shown[: SHOWN_LINE_CHARS - 1] + "…"
+                hits.append(f"{rel}:{n}: {shown}")
+                if len(hits) >= limit:
+                    stopped = f"stopped at max_results={limit}"
+                    break
+        files_hit += found_here
+        if stopped:
+            break
+    summary = f"{len(hits)} matches in {files_hit} files ({searched} files searched)"
+    notes = []
+    if stopped:
+        notes.append(f"[{stopped}]")
+    if skipped.get("binary") or skipped.get("too_large"):
+        n = skipped.get("binary", 0) + skipped.get("too_large", 0)
+        notes.append(f"[{n} binary or large files skipped]")
+    body = "\n".join(hits) if hits else f"no matches for {args['query']!r} under {r.rel}"
+    body, cut = clip("\n".join([body, *notes]), ctx.cap)
+    return ToolResult(True, body + ("\n[output truncated]" if cut else ""), summary)
+
+
+def _prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:
+    r = ctx.sandbox.resolve(args.get("path", "."))
+    pattern = _matcher(args)
+    what = "regex" if args.get("regex") else "text"
+    return Prepared(
+        r.subjects,
+        Confirmation("search_files", f"Search {r.rel}", f"{what}: {args['query']}\nin: {r.path}"),
+        lambda: _search(ctx, r, pattern, args),
+    )
+
+
+def build(ctx: ToolContext) -> list[Tool]:
+    spec = ToolSpec(
+        "search_files",
+        "Search the text files under a workspace folder for a substring (or a regular "
+        "expression with regex=true). Returns 'path:line: text' per match. Honours "
+        ".gitignore; skips binary files.",
+        obj(
+            ("query",),
+            query={"type": "string", "minLength": 1, "maxLength": 1000},
+            path={"type": "string", "minLength": 1, "maxLength": 8192},
+            regex={"type": "boolean"},
+            case_sensitive={"type": "boolean"},
+            glob={"type": "string", "maxLength": 200, "description": "file name glob, e.g. *.py"},
+            max_results={"type": "integer", "minimum": 1, "maximum": 1000},
+        ),
+    )
+    return [Tool(spec, lambda a: _prepare(ctx, a))]
