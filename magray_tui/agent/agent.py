@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from magray_tui.memory import MemoryService
     from magray_tui.services import Services
     from magray_tui.todo.service import TodoService
-    from magray_tui.tools.registry import Confirm, ToolRegistry
+    from magray_tui.tools.base import Confirm
+    from magray_tui.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 

@@ -67,9 +67,9 @@ def distil_facts(agent: Agent, session: ChatSession, user_text: str) -> list[str
                 fact,
                 layer="insights",
                 kind="fact",
-                source="distilled",
+                source="agent",
                 session=session.id,
-                metadata={"from": "chat"},
+                metadata={"distilled_from": "chat"},
             )
             for fact in facts
         ]

@@ -24,7 +24,7 @@ from magray_tui.agent.model import (
 
 if TYPE_CHECKING:
     from magray_tui.agent.agent import Agent
-    from magray_tui.tools.registry import Confirm
+    from magray_tui.tools.base import Confirm
 
 Handler = Callable[["Agent", ChatSession, str, "Confirm"], Iterator[TurnEvent]]
 

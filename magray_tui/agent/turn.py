@@ -8,7 +8,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from magray_tui.agent.model import ReplyDelta
+from magray_tui.agent.model import Notice, ReplyDelta
 
 if TYPE_CHECKING:
     from magray_tui.llm.client import LLMClient
@@ -46,12 +46,12 @@ def stream_reply(
     tools: list[dict[str, Any]] | None,
     cancel: threading.Event,
     reply: StreamedReply,
-) -> Generator[ReplyDelta, None, list[ToolCall]]:
+) -> Generator[ReplyDelta | Notice, None, list[ToolCall]]:
     """Stream one round into `reply`, yielding text deltas; return the tool calls asked for.
 
     Cancellation and errors keep the partial text and set `reply.status`.
     """
-    from magray_tui.llm.events import Done, LLMError, TextDelta, ToolCall, Usage
+    from magray_tui.llm.events import Done, Fallback, LLMError, TextDelta, ToolCall, Usage
 
     calls: list[ToolCall] = []
     if cancel.is_set():
@@ -68,6 +68,9 @@ def stream_reply(
                 calls.append(event)
             elif isinstance(event, Usage):
                 reply.add_usage(event)
+            elif isinstance(event, Fallback):
+                reply.usage["fallback"] = event.model
+                yield Notice(f"{event.reason} — answering with {event.label}", level="warning")
             elif isinstance(event, Done):
                 if event.finish_reason == "cancelled":
                     reply.status = "cancelled"
