@@ -10,16 +10,26 @@ import hashlib
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from magray_tui.ai.cache import EmbeddingCache
+from magray_tui.ai.device import (
+    MEASURE_TOKENS,
+    DeviceDecision,
+    DeviceRunner,
+    measure_batch,
+    select_session,
+    vram_batch,
+)
 from magray_tui.ai.manifest import ModelError, ModelManifest
 from magray_tui.ai.onnx_graph import read_tables
 from magray_tui.ai.registry import ModelInfo, ModelRegistry
 from magray_tui.ai.runtime import (
+    CPU,
+    CUDA,
     OpenSession,
     first_line,
     l2_normalize,
@@ -28,6 +38,7 @@ from magray_tui.ai.runtime import (
     pad_id_of,
     pool,
 )
+from magray_tui.monitor.metrics import metrics
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
@@ -57,6 +68,7 @@ class Embedder:
         max_length: int,
         batch_size: int,
         cache_size: int,
+        runner: DeviceRunner | None = None,
     ) -> None:
         self.info = info
         self.manifest = manifest
@@ -66,10 +78,14 @@ class Embedder:
         self.batch_size = batch_size
         self.char_limit = max_length * CHARS_PER_TOKEN
         self.session = opened.session
-        self.provider = opened.provider
-        self.device_note = opened.device_note
         self.tokenizer = tokenizer
         self._opened = opened
+        # Runs the graph; moves to CPU for a while after repeated GPU errors.
+        self.runner = runner or DeviceRunner(
+            opened,
+            DeviceDecision("cpu", opened.provider, opened.device_note, batch_size),
+            lambda: opened,
+        )
         self.output_name = opened.output  # the graph output pooled (bench uses it)
         self.pad_id = pad_id_of(tokenizer)
         # The shipped tokenizer pads and truncates to a fixed 128: pad per batch instead
@@ -84,6 +100,20 @@ class Embedder:
         self.truncated_count = 0
         self.last_batch_ms = 0.0
         self.total_run_ms = 0.0
+
+    # ----- device -----------------------------------------------------------------------
+    @property
+    def device(self) -> DeviceDecision:
+        """Which execution provider runs the model now, why, and the batch size."""
+        return replace(self.runner.status(), batch_size=self.batch_size)
+
+    @property
+    def provider(self) -> str:
+        return self.runner.provider
+
+    @property
+    def device_note(self) -> str:
+        return self.device.reason
 
     # ----- public API -------------------------------------------------------------------
     def embed_documents(self, texts: Sequence[TextLike]) -> np.ndarray:
@@ -105,6 +135,7 @@ class Embedder:
                 "model_id": self.model_id,
                 "provider": self.provider,
                 "device_note": self.device_note,
+                "device": self.device.to_dict(),
                 "texts_embedded": self.texts_embedded,
                 "batches_run": self.batches_run,
                 "truncated_count": self.truncated_count,
@@ -174,7 +205,9 @@ class Embedder:
         result = np.empty((len(seqs), self.dim), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            result[idx] = self.run_batch([seqs[i] for i in idx])
+            with metrics.timer("embed"):  # per batch, for the Health pane's percentiles
+                result[idx] = self.run_batch([seqs[i] for i in idx])
+            metrics.count("embed.texts", len(idx))
         return result
 
     def pad(self, seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +241,7 @@ class Embedder:
         feeds = self.make_feeds(ids, mask)
         with self._run_lock:  # one run at a time; the lock also keeps timings honest
             t0 = time.perf_counter()
-            hidden = self.session.run([self._opened.output], feeds, self._opened.run_options)[0]
+            hidden = self.runner.run(feeds)
             ms = (time.perf_counter() - t0) * 1000
         with self._stats_lock:
             self.batches_run += 1
@@ -237,7 +270,8 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         raise ModelError(f"model {info.id!r} is a {manifest.kind}, not an embedding model")
     tokenizer = open_tokenizer(info.tokenizer_file)
     cfg = settings.embedding
-    opened = open_session(info.model_file, cfg.device, cfg.intra_op_threads)
+    threads = cfg.intra_op_threads
+    opened, decision = select_session(info.model_file, cfg.device, threads, cfg.batch_size)
     if opened.output_dim is not None and opened.output_dim != manifest.dim:
         raise ModelError(_dim_mismatch(info, manifest.dim, opened.output_dim))
     tables = read_tables(info.model_file)
@@ -258,9 +292,28 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         max_length=max_length,
         batch_size=cfg.batch_size,
         cache_size=cfg.cache_size,
+        runner=DeviceRunner(opened, decision, lambda: open_session(info.model_file, threads, CPU)),
     )
     _probe(embedder, info, max_id, checked_vocab=tables.vocab_size is not None)
+    if decision.provider == CUDA and "batch_size" not in cfg.model_fields_set:
+        _size_gpu_batch(embedder, decision)
     return embedder
+
+
+def _size_gpu_batch(embedder: Embedder, decision: DeviceDecision) -> None:
+    """On CUDA, unless the user set a batch size: from free VRAM, capped by measurement."""
+    cap = vram_batch(decision.vram_free)
+    ids = embedder.tokenizer.encode("magray measures " * MEASURE_TOKENS).ids[:MEASURE_TOKENS]
+    size, rates = measure_batch(embedder.run_batch, ids or [embedder.pad_id], cap)
+    free = f"{decision.vram_free / 1e9:.1f} GB free" if decision.vram_free else "VRAM unknown"
+    shown = ", ".join(f"{b}: {r:.0f}/s" for b, r in rates.items())
+    embedder.batch_size = size
+    embedder.runner.decision = replace(
+        decision, batch_size=size, batch_note=f"{free} → up to {cap}; measured {shown}"
+    )
+    with embedder._stats_lock:  # the measurement is not user work
+        embedder.batches_run = 0
+        embedder.total_run_ms = embedder.last_batch_ms = 0.0
 
 
 def _dim_mismatch(info: ModelInfo, want: int, got: int) -> str:

@@ -88,31 +88,18 @@ def _session(path: Path, threads: int, providers: list[str]) -> Any:
         raise ModelError(f"cannot load {path}: {first_line(exc)}") from None
 
 
-def open_session(path: Path, device: str, threads: int) -> OpenSession:
+def open_session(path: Path, threads: int, provider: str = CPU) -> OpenSession:
+    """Open `path` on `provider` (CUDA falls back to CPU inside onnxruntime, silently:
+    the returned `provider` says which one runs). Device choice is `ai.device`'s job."""
     import onnxruntime as ort
 
     # The process-wide logger too: a failing CUDA provider logs at ERROR level to stderr
     # even though the exception (or fallback) already tells us; 4 keeps only FATAL.
     ort.set_default_logger_severity(4)
-    session, provider, note = None, CPU, ""
-    if device == "cuda":
-        # Only "cuda" tries the GPU for now; real probing (NVML first) comes later, since
-        # get_available_providers() lists CUDA even where no GPU exists.
-        try:
-            session = _session(path, threads, [CUDA, CPU])
-            if session.get_providers()[0] == CUDA:
-                provider = CUDA
-            else:
-                note = (
-                    "CUDA requested but onnxruntime could not start it "
-                    "(no usable GPU or CUDA libraries); using CPU"
-                )
-        except ModelError as exc:
-            note = f"CUDA failed ({exc}); using CPU"
-            session = None
-    if session is None or provider == CPU:
-        session = _session(path, threads, [CPU])
-    return _describe(session, path, provider, note)
+    providers = [CUDA, CPU] if provider == CUDA else [CPU]
+    session = _session(path, threads, providers)
+    running = CUDA if session.get_providers()[0] == CUDA else CPU
+    return _describe(session, path, running, "")
 
 
 def _describe(session: Any, path: Path, provider: str, note: str) -> OpenSession:
