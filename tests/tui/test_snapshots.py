@@ -63,13 +63,53 @@ def test_memory_tombstones(snap_compare, snapshot_app):
     )
 
 
-def test_chat_pane_placeholder(snap_compare, snapshot_app):
-    async def go_to_chat(pilot):
-        await settled(pilot)
-        await pilot.press("1")
-        await wait_until(pilot, lambda: pilot.app.active_pane_id == "chat")
+def test_chat_pane(snap_compare, snapshot_app, llm_server, monkeypatch):
+    """A finished turn: the prompt, the memories used (collapsed), a Markdown reply with
+    markup-like text shown literally, and the usage line (timings left out: they vary)."""
+    from magray_tui.tui.panes import chat_events
 
-    assert snap_compare(snapshot_app, terminal_size=(120, 36), run_before=go_to_chat)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setattr("magray_tui.llm.providers.label", lambda model, base="": model)
+    monkeypatch.setattr(
+        chat_events,
+        "usage_line",
+        lambda usage, label="": f"{usage.get('model') or label} · "
+        f"{usage.get('prompt_tokens', 0)} → {usage.get('completion_tokens', 0)} tokens",
+    )
+    settings = snapshot_app.settings
+    settings.llm.model = "openai/test-model"
+    settings.llm.api_base = llm_server.url
+    settings.llm.offline_model = False
+    settings.agent.distil = False
+    llm_server.text(
+        "Your cat is **Miso**. She sleeps on the warm keyboard.\n\n",
+        "Literal text stays literal: [bold]x[/]\n\n",
+        "```python\nprint('Miso')\n```\n",
+    )
+
+    async def chat_turn(pilot):
+        await settled(pilot)
+        app = pilot.app
+        await pilot.press("1")
+        chat = app.pane("chat")
+        await wait_until(pilot, lambda: chat.agent is not None and chat.session is not None, 60)
+        chat.input.load_text("/rename Snapshot chat")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: chat.session.name == "Snapshot chat")
+        await wait_until(pilot, lambda: not chat.turn_running)
+        for notice in chat.query("NoticeEntry"):
+            await notice.remove()
+        for entry in chat.query("UserEntry"):
+            await entry.remove()
+        chat.input.load_text("What is my cat called?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not chat.turn_running and chat.query("AssistantEntry"), 30)
+        await wait_until(pilot, lambda: not app.jobs.snapshot())
+        for toast in app.screen.query("Toast"):
+            toast.remove()
+        await pilot.pause(0.2)
+
+    assert snap_compare(snapshot_app, terminal_size=(120, 36), run_before=chat_turn)
 
 
 def test_help_for_memory_pane(snap_compare, snapshot_app):

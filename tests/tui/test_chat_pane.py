@@ -1,0 +1,162 @@
+"""The Chat pane, driven by Pilot, talking to the local OpenAI-compatible test server over
+real HTTP through litellm, on a real seeded memory store."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Markdown
+
+from magray_tui.tui.screens.confirm_action import ConfirmAction
+from magray_tui.tui.widgets.chat_messages import (
+    AssistantEntry,
+    MemoriesEntry,
+    NoticeEntry,
+    ToolEntry,
+    UserEntry,
+)
+
+from .pilot_helpers import screen_text, wait_for_results, wait_until
+
+
+@pytest.fixture
+def chat_settings(seeded_settings, llm_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    s = seeded_settings
+    s.llm.model = "openai/test-model"
+    s.llm.api_base = llm_server.url
+    s.llm.offline_model = False
+    s.llm.max_retries = 0
+    s.agent.distil = False
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    s.tools.workspace_roots = [workspace]
+    return s
+
+
+async def open_chat(pilot):
+    app = pilot.app
+    await wait_for_results(pilot)
+    await pilot.press("1")
+    chat = app.pane("chat")
+    await wait_until(pilot, lambda: chat.agent is not None and chat.session is not None, 60)
+    await wait_until(pilot, lambda: chat.input.has_focus)
+    return chat
+
+
+async def send(pilot, chat, text: str) -> None:
+    chat.input.load_text(text)
+    await pilot.press("enter")
+
+
+async def wait_reply_done(pilot, chat, timeout: float = 30) -> None:
+    await wait_until(pilot, lambda: not chat.turn_running, timeout, "turn finished")
+    await pilot.pause(0.05)
+
+
+async def test_send_see_the_streamed_reply_and_the_memories(make_app, chat_settings, llm_server):
+    llm_server.text("Your cat ", "is called ", "Miso.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "What is my cat called?")
+        await wait_reply_done(pilot, chat)
+        assert [u.text for u in chat.query(UserEntry)] == ["What is my cat called?"]
+        reply = chat.query(AssistantEntry).last()
+        assert reply.text == "Your cat is called Miso."
+        memories = chat.query(MemoriesEntry).last()
+        assert any("Miso" in r["text"] for r in memories.refs)
+        assert chat.input.text == ""
+        assert "tokens" in str(reply.query_one(".entry-usage").content)
+
+
+async def test_markup_like_reply_renders_literally(make_app, chat_settings, llm_server):
+    llm_server.text("Use [bold]this[/] and [red]that[/red] literally.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "show [bold]me[/]")
+        await wait_reply_done(pilot, chat)
+        text = screen_text(app)
+        assert "[bold]this[/]" in text and "[red]that[/red]" in text
+        assert "show [bold]me[/]" in text
+
+
+async def test_escape_cancels_and_keeps_the_partial_reply(make_app, chat_settings, llm_server):
+    llm_server.text(*[f"w{i} " for i in range(60)], delay_s=0.15)
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "a long answer please")
+        await wait_until(pilot, lambda: len(chat.query(AssistantEntry)) and "w2" in chat.query(AssistantEntry).last().text)
+        await pilot.press("escape")
+        await wait_reply_done(pilot, chat)
+        reply = chat.query(AssistantEntry).last()
+        assert reply.has_class("-cancelled") and "w59" not in reply.text
+        stored = chat.agent.sessions.messages(chat.session.id)[-1]
+        assert stored.status == "cancelled" and stored.content.startswith("w0 w1 w2")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+async def test_a_write_asks_in_a_modal(make_app, chat_settings, llm_server, approve):
+    root = chat_settings.tools.workspace_roots[0]
+    llm_server.tool_call("write_file", {"path": "plan.md", "content": "step one\n"})
+    llm_server.text("Written." if approve else "Not written.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "write plan.md")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmAction), 30)
+        assert "+step one" in app.screen.detail
+        await pilot.press("y" if approve else "n")
+        await wait_reply_done(pilot, chat)
+        assert (root / "plan.md").exists() is approve
+        tool = chat.query(ToolEntry).last()
+        assert tool.has_class("-failed") is (not approve)
+
+
+async def test_a_path_escape_is_refused_and_shown(make_app, chat_settings, llm_server):
+    llm_server.tool_call("read_file", {"path": "../../etc/passwd"})
+    llm_server.text("I may not read that file.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "read /etc/passwd")
+        await wait_reply_done(pilot, chat)
+        tool = chat.query(ToolEntry).last()
+        assert tool.has_class("-failed") and "outside" in tool.text.lower()
+        assert "root:" not in tool.text
+
+
+async def test_slash_command_history_and_sessions(make_app, chat_settings, llm_server):
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "/remember I like green tea")
+        await wait_reply_done(pilot, chat)
+        notice = chat.query(NoticeEntry).last()
+        assert "remembered in Insights" in notice.text
+        assert llm_server.chat_requests == []  # commands never reach the model
+        await pilot.press("up")
+        assert chat.input.text == "/remember I like green tea"
+        chat.input.clear()
+        first = chat.session.id
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: chat.session.id != first)
+        assert not chat.query(NoticeEntry)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ChatSessionsScreen")
+        await pilot.press("escape")
+
+
+async def test_reply_markdown_is_rendered(make_app, chat_settings, llm_server):
+    llm_server.text("# Title\n\n", "```python\nprint('hi')\n```\n")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "code please")
+        await wait_reply_done(pilot, chat)
+        reply = chat.query(AssistantEntry).last()
+        assert reply.query_one(Markdown).source.startswith("# Title")
+        reply.focus()
+        await pilot.press("b")
+        assert app.clipboard == "print('hi')"
