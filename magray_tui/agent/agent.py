@@ -194,6 +194,7 @@ class Agent:
             history_budget=cfg.history_budget_tokens,
             count=self._count,
             with_tools=bool(specs),
+            offline=info.offline,
         )
         prep_ms = (time.perf_counter() - started) * 1000
         metrics.observe("agent.prepare", prep_ms / 1000)

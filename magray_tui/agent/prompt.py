@@ -16,6 +16,9 @@ DEFAULT_SYSTEM = (
     "date. Use them when they help and say so; they may be outdated. If you do not know, say "
     "so. Answer concisely; use Markdown for code."
 )
+# The small offline model answers in the wrong language or rambles behind the long prompt:
+# it gets a minimal one (measured: "You are a helpful assistant." -> a correct short answer).
+OFFLINE_SYSTEM = "You are a helpful assistant. Answer briefly."
 TOOLS_NOTE = (
     "You can call tools to read the user's workspace, search memory and add tasks. Ask before "
     "anything destructive; the user confirms writes and commands."
@@ -70,13 +73,18 @@ def _memory_line(ref: MemoryRef) -> str:
 
 
 def system_message(
-    session_prompt: str | None, memories: Sequence[MemoryRef], with_tools: bool
+    session_prompt: str | None,
+    memories: Sequence[MemoryRef],
+    with_tools: bool,
+    offline: bool = False,
 ) -> dict[str, Any]:
-    parts = [session_prompt.strip() if session_prompt else DEFAULT_SYSTEM]
+    default = OFFLINE_SYSTEM if offline else DEFAULT_SYSTEM
+    parts = [session_prompt.strip() if session_prompt else default]
     if with_tools:
         parts.append(TOOLS_NOTE)
     if memories:
-        parts.append("Relevant memories:\n" + "\n".join(_memory_line(m) for m in memories))
+        title = "Facts you may use:" if offline else "Relevant memories:"
+        parts.append(title + "\n" + "\n".join(_memory_line(m) for m in memories))
     return {"role": "system", "content": "\n\n".join(parts)}
 
 
@@ -111,9 +119,10 @@ def build_messages(
     history_budget: int,
     count: TokenCounter,
     with_tools: bool,
+    offline: bool = False,
 ) -> list[dict[str, Any]]:
     return [
-        system_message(session_prompt, memories, with_tools),
+        system_message(session_prompt, memories, with_tools, offline),
         *history_messages(history, history_budget, count),
         {"role": "user", "content": user_text},
     ]
