@@ -27,6 +27,7 @@ from magray_tui.memory.records import (
 from magray_tui.memory.search import hybrid_search
 from magray_tui.memory.store import Filters, Store
 from magray_tui.memory.vector_index import IndexParams
+from magray_tui.monitor.metrics import metrics
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ class MemoryService:
                     progress(start + len(chunk), len(rows))
             vectors = np.concatenate(parts) if len(parts) > 1 else parts[0]
         vectors = _normalized(vectors)
-        with self._write_lock:
+        with self._write_lock, metrics.timer("db.write"):
             pairs = self.store.insert(rows, vectors)
             records = [_row_record(r, seq) for r, (seq, _rev) in zip(rows, pairs, strict=True)]
             self.indexes.apply(records, vectors, max(rev for _, rev in pairs))
@@ -257,7 +258,7 @@ class MemoryService:
         vector = None
         if "text" in changed:
             vector = self.embedder.embed_documents([row["text"]])[0]
-        with self._write_lock:
+        with self._write_lock, metrics.timer("db.write"):
             rev = self.store.update(record.seq, fields, vector)
             fresh = self.store.get(record.id)
             self.indexes.apply(
@@ -286,7 +287,7 @@ class MemoryService:
 
             features = features_of(self, record)  # the user's decision teaches the policy
         now = self.clock()
-        with self._write_lock:
+        with self._write_lock, metrics.timer("db.write"):
             rev = self.store.update(record.seq, {"state": State.FORGOTTEN, "forgotten_at": now})
             fresh = self.store.get(record.id)
             self.indexes.apply([fresh], np.zeros((1, self.embedder.dim), np.float32), rev)
@@ -304,7 +305,7 @@ class MemoryService:
         record = self.get(ref, count_access=False)
         if record.state is State.LIVE:
             return record
-        with self._write_lock:
+        with self._write_lock, metrics.timer("db.write"):
             rev = self.store.update(record.seq, {"state": State.LIVE, "forgotten_at": None})
             fresh = self.store.get(record.id)
             self.indexes.apply([fresh], None, rev)
@@ -332,7 +333,7 @@ class MemoryService:
             targets = list(self.store.get_many(seqs).values())
         if not targets:
             return []
-        with self._write_lock:
+        with self._write_lock, metrics.timer("db.write"):
             rev = self.store.delete([r.seq for r in targets])
             self.indexes.drop([r.seq for r in targets], rev)
             for r in targets:
@@ -371,7 +372,8 @@ class MemoryService:
         if not query.strip():
             return []
         filters = self.filters(layers, kinds, tags, session, since, until)
-        hits = hybrid_search(self, query, k, filters, mode)
+        with metrics.timer("search"):
+            hits = hybrid_search(self, query, k, filters, mode)
         if count_access and hits:
             self._note_access(
                 [(h.record.seq, h.score, i) for i, h in enumerate(hits)], session=reader_session
@@ -415,6 +417,14 @@ class MemoryService:
         state = State.FORGOTTEN if forgotten else State.LIVE
         f = self.filters(layers, kinds, tags, session, since, until, state=state)
         return self.store.list(f, order=order, limit=limit, offset=offset)
+
+    def facets(
+        self, layers=None, *, forgotten: bool = False, top_tags: int = 30
+    ) -> dict[str, list[tuple[str, int]]]:
+        """`{"kinds": [(kind, n), ...], "tags": [(tag, n), ...]}`, most common first (the
+        tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
+        state = State.FORGOTTEN if forgotten else State.LIVE
+        return self.store.facets(self.filters(layers, state=state), top_tags=top_tags)
 
     def history(self, ref: str) -> list[dict[str, Any]]:
         return self.store.history(self.get(ref, count_access=False).id)
@@ -469,7 +479,13 @@ class MemoryService:
         """Promote, merge and expire by the active policy; returns a CycleReport."""
         from magray_tui.memory.lifecycle import run_cycle
 
-        return run_cycle(self, dry_run=dry_run)
+        if dry_run:  # a preview is not promotion activity
+            return run_cycle(self, dry_run=True)
+        with metrics.timer("promotion.cycle"):
+            report = run_cycle(self)
+        for action, n in report.counts().items():  # promote, merge, expire
+            metrics.count(f"promotion.{action}", n)
+        return report
 
     def promote(self, ref: str, to: str | Layer | None = None, *, actor: str = "user") -> Record:
         from magray_tui.memory.moves import move

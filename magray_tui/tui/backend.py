@@ -66,6 +66,10 @@ _USER_ERRORS = (
     ("magray_tui.memory.records", "MemoryError_"),
     ("magray_tui.ai.manifest", "ModelError"),
     ("magray_tui.config", "ConfigError"),
+    ("magray_tui.todo.model", "TaskError"),
+    ("magray_tui.agent.model", "ChatError"),
+    ("magray_tui.llm.events", "LLMError"),
+    ("magray_tui.tools.base", "ToolError"),
 )
 
 
