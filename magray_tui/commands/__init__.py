@@ -17,10 +17,13 @@ if TYPE_CHECKING:
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "chat": ("chat_cmd", "Chat with the agent: one memory-grounded reply, streamed."),
     "config": ("config_cmd", "Show, locate or create the configuration file."),
+    "gpu": ("gpu_cmd", "Show the GPUs and where embeddings run; `gpu bench` measures."),
     "health": ("health_cmd", "Check every component; exit 1 when one is failing."),
     "ingest": ("ingest_cmd", "Ingest files and folders into the Assets layer."),
+    "llm": ("llm_cmd", "Show the LLM providers found, the active model and their latency."),
     "memory": ("memory_cmd", "Store, search and manage memories."),
     "models": ("models_cmd", "List, check and warm up embedding models."),
+    "tasks": ("tasks_cmd", "Tasks with dependencies: add, list, ready queue, graph, plan."),
 }
 
 

@@ -1,0 +1,162 @@
+"""Helpers for `magray tasks`: opening the database, error lines, tables and details, and
+the LLM / memory hooks of `plan`. Kept apart so tasks_cmd.py holds only the commands."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from magray_tui.commands import AppContext
+from magray_tui.commands.output import dump_json, echo_err, print_table, snippet
+
+log = logging.getLogger(__name__)
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Every expected failure becomes one readable line and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from magray_tui.memory import MemoryError_
+        from magray_tui.todo.model import TaskError
+
+        try:
+            return fn(*args, **kwargs)
+        except (TaskError, MemoryError_) as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+    return wrapper
+
+
+@contextmanager
+def open_services(app: AppContext, *, write: bool) -> Iterator[Any]:
+    """Services over the database; a reader that finds it locked gets a read-only copy."""
+    from magray_tui.memory import StoreLocked
+    from magray_tui.services import Services
+
+    settings = app.settings()
+    services = Services(settings)
+    try:
+        services.store  # noqa: B018 - opens it now, so a lock shows up here
+    except StoreLocked:
+        if write:
+            raise
+        services = Services(settings, read_only=True)
+        echo_err(f"note: {services.store.note}")
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextmanager
+def open_todo(app: AppContext, *, write: bool) -> Iterator[Any]:
+    with open_services(app, write=write) as services:
+        yield services.todo
+
+
+def task_rows(tasks: list[Any]) -> tuple[list[str], list[tuple]]:
+    rows = [
+        (
+            t.id,
+            f"{t.glyph} {t.state.value}",
+            t.priority.value,
+            snippet(t.title, 60),
+            ", ".join(t.deps) or "-",
+            f"{t.due_at:%Y-%m-%d}" if t.due_at else "-",
+            ", ".join(t.tags),
+        )
+        for t in tasks
+    ]
+    return ["id", "state", "priority", "title", "deps", "due", "tags"], rows
+
+
+def print_tasks(tasks: list[Any], as_json: bool, empty: str = "no tasks") -> None:
+    if as_json:
+        dump_json([t.to_dict() for t in tasks])
+    elif not tasks:
+        echo_err(empty)
+    else:
+        print_table(*task_rows(tasks))
+
+
+def show_task(task: Any, as_json: bool) -> None:
+    if as_json:
+        dump_json(task.to_dict())
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=False)
+    fields = [
+        ("id", task.id),
+        ("title", task.title),
+        ("state", f"{task.glyph} {task.state.value}"),
+        ("priority", task.priority.value),
+        ("deps", ", ".join(task.deps) or "-"),
+        ("parent", task.parent or "-"),
+        ("tags", ", ".join(task.tags) or "-"),
+        ("due", f"{task.due_at:%Y-%m-%d %H:%M}" if task.due_at else "-"),
+        ("estimate", f"{task.estimate_hours:g} h" if task.estimate_hours is not None else "-"),
+        ("created", f"{task.created_at:%Y-%m-%d %H:%M} UTC"),
+        ("started", f"{task.started_at:%Y-%m-%d %H:%M} UTC" if task.started_at else "-"),
+        ("completed", f"{task.completed_at:%Y-%m-%d %H:%M} UTC" if task.completed_at else "-"),
+        ("memories", ", ".join(task.memory_links) or "-"),
+    ]
+    for name, value in fields:
+        console.print(Text(f"{name:>10}  ", style="bold"), Text(value), sep="")
+    for name, text in (("description", task.description), ("notes", task.notes)):
+        if text:
+            console.print(Text(f"\n{name}:", style="bold"))
+            console.print(Text(text))
+    if task.artifacts:
+        console.print(Text("\nartifacts:", style="bold"))
+        for item in task.artifacts:
+            console.print(Text(f"  - {item}"))
+
+
+def report_task(task: Any, as_json: bool) -> None:
+    if as_json:
+        dump_json(task.to_dict())
+    else:
+        click.echo(f"{task.id}  {task.glyph} {task.state.value}  {snippet(task.title, 60)}")
+
+
+def newly_ready(todo: Any, finished: list[Any]) -> list[str]:
+    from magray_tui.todo.model import TaskState
+
+    out: list[str] = []
+    for task in finished:
+        out += [d.id for d in todo.dependents(task.id) if d.state is TaskState.READY]
+    return sorted(set(out), key=lambda i: int(i[1:]))
+
+
+def memories_for(services: Any, goal: str) -> list[str]:
+    """Relevant memories for the planning prompt; planning goes on without them."""
+    try:
+        return [h.record.text for h in services.memory.search(goal, k=5, count_access=False)]
+    except Exception:
+        log.warning("no memories for planning", exc_info=True)
+        return []
+
+
+def llm_complete(services: Any) -> Callable[[list[dict], dict | None], str]:
+    try:
+        from magray_tui.llm.client import LLMClient
+    except ImportError:
+        raise click.ClickException(
+            "planning needs the LLM client, missing from this build"
+        ) from None
+    client = services.shared("llm", lambda s: LLMClient(s.settings))
+
+    def complete(messages: list[dict], response_format: dict | None) -> str:
+        return client.complete(messages, response_format=response_format)
+
+    return complete
