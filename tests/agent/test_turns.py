@@ -179,3 +179,51 @@ def test_stated_facts_are_distilled_into_insights(chat_settings, services, llm_s
     insights = services.memory.list(layers=["insights"], session=s.id)
     assert [r.text for r in insights] == ["The user deploys to production on Thursdays."]
     assert insights[0].source == "agent" and insights[0].metadata["distilled_from"] == "chat"
+
+
+PLAN = {
+    "tasks": [
+        {
+            "key": "a",
+            "title": "Write the migration",
+            "deps": [],
+            "priority": "high",
+            "estimate_hours": 2,
+        },
+        {"key": "b", "title": "Backfill old rows", "deps": ["a"], "estimate_hours": 1},
+        {"key": "c", "title": "Switch reads over", "deps": ["b"], "estimate_hours": 0.5},
+    ]
+}
+
+
+def test_plan_proposes_validated_tasks_and_applies_them_on_accept(agent, services, llm_server):
+    s = agent.sessions.create("plan")
+    llm_server.text(json.dumps(PLAN))
+    events = events_of(agent, s.id, "/plan move the users table to the new schema")
+    proposed = of(events, m.PlanProposed)[0]
+    assert "Write the migration" in proposed.preview
+    assert services.todo.list() == []  # nothing applied before the user accepts
+    request = llm_server.chat_requests[-1].body["messages"]
+    assert "move the users table" in request[-1]["content"]
+    tasks = agent.apply_plan(proposed.plan)
+    by_title = {t.title: t for t in services.todo.list()}
+    assert len(tasks) == 3 and set(by_title) == {t["title"] for t in PLAN["tasks"]}
+    assert by_title["Backfill old rows"].deps == (by_title["Write the migration"].id,)
+    assert by_title["Switch reads over"].state == "blocked"
+
+
+def test_an_invalid_plan_is_refused_cleanly(agent, services, llm_server):
+    s = agent.sessions.create("bad plan")
+    cyclic = {
+        "tasks": [
+            {"key": "a", "title": "A", "deps": ["b"]},
+            {"key": "b", "title": "B", "deps": ["a"]},
+        ]
+    }
+    llm_server.text(json.dumps(cyclic))
+    llm_server.text("this is not json at all")  # the one retry fails too
+    events = events_of(agent, s.id, "/plan something circular")
+    assert not of(events, m.PlanProposed)
+    error = [n for n in of(events, m.Notice) if n.level == "error"][0].text
+    assert "plan" in error.lower() and "Traceback" not in error
+    assert services.todo.list() == []
