@@ -11,6 +11,7 @@ from magray_tui.tui.widgets.chat_messages import (
     NoticeEntry,
     ToolEntry,
     UserEntry,
+    short_label,
     usage_line,
 )
 
@@ -43,7 +44,7 @@ class ChatEvents:
                 await log_view.mount(MemoriesEntry(list(event.memories), event.tokens))
         elif isinstance(event, m.ReplyDelta):
             if self._reply is None:
-                self._reply = AssistantEntry(self.model_label)
+                self._reply = AssistantEntry(short_label(self.model_label))
                 await log_view.mount(self._reply)
             await self._reply.append(event.text)
         elif isinstance(event, m.ToolStarted):
@@ -74,16 +75,19 @@ class ChatEvents:
             self._reply = None
 
     async def _turn_done(self, event: Any) -> None:
+        refresh_counts = getattr(self.app, "refresh_counts", None)  # type: ignore[attr-defined]
+        if callable(refresh_counts):
+            refresh_counts()  # the turn (or a /remember) changed the memory: header counts
         if event.status == "command":
             self.set_status("")  # type: ignore[attr-defined]
             return
         line = usage_line(event.usage, self.model_label)
         if self._reply is None and event.status in ("cancelled", "error") and event.message:
-            self._reply = AssistantEntry(self.model_label, "")
+            self._reply = AssistantEntry(short_label(self.model_label), "")
             await self.log_view.mount(self._reply)
         await self._close_reply(event.status, line, event.error)
         status = {"cancelled": "reply cancelled", "error": "reply failed"}.get(event.status, "")
-        self.set_status(status or line)  # type: ignore[attr-defined]
+        self.set_status(status)  # type: ignore[attr-defined]
 
     def _ask_plan(self, event: Any) -> None:
         title = f"Plan for “{event.goal}” — add these tasks?"

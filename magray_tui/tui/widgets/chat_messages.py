@@ -223,6 +223,11 @@ def usage_line(usage: dict[str, Any], model_label: str = "") -> str:
     return " · ".join(parts)
 
 
+def short_label(label: str) -> str:
+    """A model label without its explanation: "SmolLM2-135M (small offline…)" -> "SmolLM2-135M"."""
+    return label.split(" (", 1)[0] or label
+
+
 def _short(text: str, limit: int) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
