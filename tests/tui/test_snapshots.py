@@ -104,6 +104,8 @@ def test_chat_pane(snap_compare, snapshot_app, llm_server, monkeypatch):
         chat.input.load_text("What is my cat called?")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not chat.turn_running and chat.query("AssistantEntry"), 30)
+        header = app.query_one("AppHeader")
+        await wait_until(pilot, lambda: (header.counts or {}).get("interact") == 4)
         await wait_until(pilot, lambda: not app.jobs.snapshot())
         for toast in app.screen.query("Toast"):
             toast.remove()
