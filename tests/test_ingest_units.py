@@ -60,6 +60,39 @@ def test_comments_blanks_and_negation(tmp_path: Path) -> None:
     assert m2.ignored(str(tmp_path / "keep.txt"), False)
 
 
+def test_git_global_excludes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, repo = tmp_path / "home", tmp_path / "repo"
+    (home / ".config" / "git").mkdir(parents=True)
+    repo.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    # The default place: ~/.config/git/ignore.
+    (home / ".config" / "git" / "ignore").write_text("*.secret\nscratch/\n")
+    m = IgnoreMatcher(repo, defaults=())
+    assert m.ignored(str(repo / "db.secret"), False)
+    assert m.ignored(str(repo / "scratch"), True)
+    assert not m.ignored(str(repo / "db.py"), False)
+    # The repository's own rules win over the global ones (as in git).
+    (repo / ".gitignore").write_text("!keep.secret\n")
+    assert not IgnoreMatcher(repo, defaults=()).ignored(str(repo / "keep.secret"), False)
+    # core.excludesFile in ~/.gitconfig replaces the default file (with ~ expanded).
+    (home / "my-excludes").write_text("*.bak\n")
+    (home / ".gitconfig").write_text(
+        '[user]\n\tname = x\n[core]\n\teditor = vim\n\texcludesFile = "~/my-excludes"\n'
+    )
+    m = IgnoreMatcher(repo, defaults=())
+    assert m.ignored(str(repo / "old.bak"), False)
+    assert not m.ignored(str(repo / "db.secret"), False)
+    # --no-gitignore turns the global excludes off too.
+    assert not IgnoreMatcher(repo, defaults=(), use_gitignore=False).ignored(
+        str(repo / "old.bak"), False
+    )
+    # A missing excludes file is no error.
+    (home / ".gitconfig").write_text("[core]\n\texcludesfile = /no/such/file\n")
+    assert not IgnoreMatcher(repo, defaults=()).ignored(str(repo / "old.bak"), False)
+
+
 def test_ignored_deep_and_defaults(tmp_path: Path) -> None:
     m = IgnoreMatcher(tmp_path)
     assert m.ignored_deep(str(tmp_path / ".git" / "objects" / "ab"), False)

@@ -1,8 +1,9 @@
 """Ignore rules with `.gitignore` semantics (a small matcher: no dependency).
 
 Sources, lowest precedence first, the last matching rule winning (as in git):
-built-in defaults, `.git/info/exclude` of the root, the `.gitignore` files from the root
-down to the path's folder, then the caller's extra patterns (`--ignore`), which win.
+built-in defaults, git's global excludes (`core.excludesFile`, by default
+`~/.config/git/ignore`), `.git/info/exclude` of the root, the `.gitignore` files from the
+root down to the path's folder, then the caller's extra patterns (`--ignore`), which win.
 Only `.gitignore` files inside the ingested folder apply: naming a folder means you want
 what is in it, even where a `.gitignore` above it would hide it (e.g. a virtualenv).
 """
@@ -163,6 +164,54 @@ def _read_lines(path: str) -> list[str] | None:
     return data.decode("utf-8", errors="replace").splitlines()
 
 
+def _config_value(path: str, section: str, key: str) -> str | None:
+    """The last `key` of `[section]` in a git config file (a small reader: no includes,
+    no subsections), or None."""
+    lines = _read_lines(path)
+    if not lines:
+        return None
+    value, current = None, ""
+    for raw in lines:
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            current = line[1 : line.find("]")].strip().lower() if "]" in line else ""
+            continue
+        if current != section or "=" not in line:
+            continue
+        name, _, rest = line.partition("=")
+        if name.strip().lower() != key:
+            continue
+        rest = rest.strip()
+        if rest.startswith('"') and rest.count('"') >= 2:
+            rest = rest[1 : rest.index('"', 1)]
+        else:
+            rest = re.split(r"\s[#;]", rest, maxsplit=1)[0].strip()
+        value = rest
+    return value
+
+
+def global_excludes_file(root: str | None = None) -> str | None:
+    """git's global excludes file: `core.excludesFile` from the repository's `.git/config`,
+    `~/.gitconfig` or `$XDG_CONFIG_HOME/git/config` (in git's precedence), else
+    `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`). None when there is no file."""
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    configs = [os.path.join(xdg, "git", "config"), os.path.join(home, ".gitconfig")]
+    if os.environ.get("GIT_CONFIG_GLOBAL"):
+        configs = [os.environ["GIT_CONFIG_GLOBAL"]]
+    if root:
+        configs.append(os.path.join(root, ".git", "config"))
+    value = None
+    for config in configs:  # later files win, as in git
+        value = _config_value(config, "core", "excludesfile") or value
+    path = os.path.expanduser(value) if value else os.path.join(xdg, "git", "ignore")
+    if value and root and not os.path.isabs(path):
+        path = os.path.join(root, path)
+    return path if os.path.isfile(path) else None
+
+
 class IgnoreMatcher:
     """Decides whether a path under `root` is ignored. Caches each folder's .gitignore."""
 
@@ -181,7 +230,10 @@ class IgnoreMatcher:
         self.exclude: tuple[Rule, ...] = ()
         if use_gitignore:
             lines = _read_lines(os.path.join(self.root, ".git", "info", "exclude"))
-            self.exclude = parse_rules(lines or ())
+            global_file = global_excludes_file(self.root)
+            global_lines = _read_lines(global_file) if global_file else None
+            # The global file first: the repository's own exclude wins over it.
+            self.exclude = parse_rules([*(global_lines or ()), *(lines or ())])
         self._cache: dict[str, tuple[Rule, ...]] = {}
 
     def rules_in(self, folder: str) -> tuple[Rule, ...]:

@@ -667,6 +667,26 @@ class Store:
                 out[state] = out.get(state, 0) + n
         return out
 
+    def facets(self, filters: Filters, top_tags: int = 30) -> dict[str, list[tuple[str, int]]]:
+        """Kinds (all, most common first) and the `top_tags` most common tags of the
+        records `filters` allows: the choices the memory browser's filters offer."""
+        where, args = filters.sql()
+        cur = self._cursor()
+        kinds = cur.execute(
+            f"SELECT kind, count(*) AS n FROM memories WHERE {where} "
+            "GROUP BY kind ORDER BY n DESC, kind",
+            args,
+        ).fetchall()
+        tags = cur.execute(
+            f"SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM memories "
+            f"WHERE {where}) GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
+            [*args, int(top_tags)],
+        ).fetchall()
+        return {
+            "kinds": [(str(k), int(n)) for k, n in kinds],
+            "tags": [(str(t), int(n)) for t, n in tags],
+        }
+
     def live_count(self) -> int:
         row = (
             self._cursor().execute("SELECT count(*) FROM memories WHERE state = 'live'").fetchone()

@@ -70,6 +70,7 @@ _USER_ERRORS = (
     ("magray_tui.agent.model", "ChatError"),
     ("magray_tui.llm.events", "LLMError"),
     ("magray_tui.tools.base", "ToolError"),
+    ("magray_tui.ingest.watched", "WatchedError"),
 )
 
 

@@ -92,6 +92,15 @@ def seed(settings) -> None:
     ]
     with MemoryService.open(settings=settings, clock=lambda: NOW) as memory:
         memory.add_many(items)
+        from magray_tui.todo.service import TodoService
+
+        todo = TodoService(memory.store, clock=lambda: NOW)
+        schema = todo.create("Design the v6 schema", priority="high", estimate_hours=3)
+        migrate = todo.create("Write the migration", deps=[schema.id], estimate_hours=2)
+        backfill = todo.create("Backfill old rows", deps=[migrate.id], estimate_hours=1)
+        docs = todo.create("Document the change", deps=[schema.id], priority="low")
+        todo.create("Switch reads over", deps=[backfill.id, docs.id], priority="critical")
+        todo.start(schema.id)
 
 
 async def _capture(
@@ -147,9 +156,11 @@ async def _help(pilot) -> None:
     await pilot.press("2")
     await pilot.pause(0.2)
     await pilot.press("f1")
-    await _wait(
-        pilot, lambda: "policy" in str(pilot.app.screen.query_one("#help-pane-status").content)
-    )
+    def policy_shown() -> bool:
+        status = pilot.app.screen.query("#help-pane-status")
+        return bool(status) and "policy" in str(status.first().content)
+
+    await _wait(pilot, policy_shown)
 
 
 async def _preview(pilot) -> None:
@@ -159,12 +170,32 @@ async def _preview(pilot) -> None:
     await _wait(pilot, lambda: pilot.app.screen.query("#preview-title"))
 
 
+async def _chat(pilot) -> None:
+    """A real exchange with the embedded offline model (its answer varies run to run)."""
+    await pilot.press("1")
+    chat = pilot.app.pane("chat")
+    await _wait(pilot, lambda: chat.agent is not None and chat.session is not None, 120)
+    chat.input.load_text("What is my cat called?")
+    await pilot.press("enter")
+    await _wait(pilot, lambda: chat.turn_running)
+    await _wait(pilot, lambda: not chat.turn_running, 120)
+
+
+async def _tasks_graph(pilot) -> None:
+    await pilot.press("3")
+    await pilot.pause(0.5)
+    await pilot.press("g")
+    await pilot.pause(0.5)
+
+
 async def capture_all(settings, out: Path) -> list[Path]:
     from magray_tui.tui.panes.registry import PANES
 
     shots = []
     for n, pane in enumerate(PANES, 1):
         shots.append(await _capture(settings, out, f"pane-{pane.PANE_ID}", _show(str(n))))
+    shots.append(await _capture(settings, out, "chat-offline", _chat))
+    shots.append(await _capture(settings, out, "tasks-graph", _tasks_graph))
     shots.append(await _capture(settings, out, "memory-search", _search))
     shots.append(await _capture(settings, out, "help-memory", _help))
     # A day later the Interact notes, never read, are past their 24 h: the preview lists them.
@@ -183,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="magray-shots-") as home:
         settings = load_settings(home)
+        settings.llm.model = "magray-offline/smollm2"  # never a hosted model from the env
         setup_logging(settings)
         seed(settings)
         for path in asyncio.run(capture_all(settings, args.out.resolve())):

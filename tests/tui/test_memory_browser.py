@@ -171,3 +171,87 @@ async def test_stale_results_are_dropped(make_app, seeded_settings):
         browser.post_message(browser.ResultsLoaded(stale, [], 0.0))
         await pilot.pause(0.2)
         assert result_ids(app)[:1] == ["m-tea"]
+
+
+async def test_kind_and_tag_filters_come_from_the_store(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        browser = app.query_one("#pane-memory")
+        kinds = app.query_one("#memory-kind", Select)
+        tags = app.query_one("#memory-tag", Select)
+        await wait_until(pilot, lambda: len(browser.filter_choices["kind"]) > 1)
+        # Every kind in the store, most common first ("note" twice), after "all".
+        assert browser.filter_choices["kind"] == ("all", "note", "code", "decision", "fact")
+        assert set(browser.filter_choices["tag"]) == {
+            "all",
+            "architecture",
+            "personal",
+            "snippet",
+            "index",
+            "preferences",
+        }
+        await pilot.press("k")  # kind: note
+        await wait_until(pilot, lambda: set(result_ids(app)) == {"m-cat", "m-markup"})
+        assert "kind note" in text_of(app, "#memory-summary")
+        kinds.value = "all"
+        tags.value = "preferences"
+        await wait_until(pilot, lambda: result_ids(app) == ["m-tea"])
+        # Searching keeps the filter: the cat memory matches the words but not the tag.
+        await search(pilot, "cat Miso keyboard")
+        await wait_until(pilot, lambda: "hybrid" in text_of(app, "#memory-summary"))
+        assert result_ids(app) in ([], ["m-tea"])
+        assert "tag preferences" in text_of(app, "#memory-summary")
+
+
+async def test_a_new_kind_is_offered_after_a_change(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        browser = app.query_one("#pane-memory")
+        await wait_until(pilot, lambda: "fact" in browser.filter_choices["kind"])
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, MemoryEditor))
+        await pilot.press(*"Standup moved to ten")
+        app.screen.query_one("#editor-kind", Input).value = "meeting"
+        app.screen.query_one("#editor-tags", Input).value = "calendar"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "meeting" in browser.filter_choices["kind"])
+        assert "calendar" in browser.filter_choices["tag"]
+
+
+async def test_sort_orders(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        memory = app.backend.memory
+        for _ in range(3):
+            memory.get("m-hnsw")  # counted reads
+        memory.flush_accesses()
+        await pilot.press("s")  # by date: newest first
+        await wait_until(pilot, lambda: app.query_one("#memory-sort", Select).value == "date")
+        await wait_until(pilot, lambda: result_ids(app)[:2] == ["m-markup", "m-cat"])
+        await pilot.press("s")  # by reads
+        await wait_until(pilot, lambda: result_ids(app)[:1] == ["m-hnsw"])
+        assert "most read" in text_of(app, "#memory-summary")
+
+
+async def test_ages_tick_without_a_new_query(make_app, seeded_settings, monkeypatch):
+    from datetime import timedelta
+
+    from .conftest import FIXED_NOW
+
+    monkeypatch.setattr("magray_tui.tui.panes.memory_browser.AGE_TICK_S", 0.1)
+    now = [FIXED_NOW]
+    app = make_app(seeded_settings, clock=lambda: now[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        table = app.query_one("#memory-results")
+        assert result_ids(app)[0] == "m-markup"  # 2 hours old
+        assert str(table.get_cell("m-markup", "age")) == "2h"
+        browser = app.query_one("#pane-memory")
+        generation = browser._generation
+        now[0] = FIXED_NOW + timedelta(days=3)
+        await wait_until(pilot, lambda: str(table.get_cell("m-markup", "age")) == "3d")
+        assert str(table.get_cell("m-hnsw", "age")) == "1w"  # 9 + 3 days
+        assert browser._generation == generation  # redrawn, not queried again

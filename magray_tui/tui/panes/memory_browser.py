@@ -1,7 +1,8 @@
 """The memory browser: search-as-you-type over the layered memory, with a detail panel.
 
 Curation keys (forget, restore, edit, add, copy) and maintenance live in `memory_actions`;
-promote, demote, pin, importance and undo in `memory_lifecycle`.
+promote, demote, pin, importance and undo in `memory_lifecycle`; the filter pickers in
+`memory_filters`; "Add folder", watched folders and file locations in `memory_ingest`.
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.panes.base import Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
+from magray_tui.tui.panes.memory_filters import MemoryFilters
+from magray_tui.tui.panes.memory_ingest import INGEST_BINDINGS, MemoryIngest, line_location
+from magray_tui.tui.panes.memory_ingest_state import IngestState
 from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
-from magray_tui.tui.panes.memory_queries import (
-    LAYER_CHOICES,
-    MODE_CHOICES,
-    SORT_CHOICES,
-    QueryRequest,
-    fetch_rows,
-    summary,
-)
+from magray_tui.tui.panes.memory_queries import QueryRequest, fetch_rows, summary
+from magray_tui.tui.panes.memory_watch import MemoryWatch
+from magray_tui.tui.screens.ingest_folder import AddFolderScreen
 from magray_tui.tui.screens.layer_picker import LayerPicker
 from magray_tui.tui.screens.memory_editor import MemoryEditor
 from magray_tui.tui.screens.promotion_preview import PromotionPreview
+from magray_tui.tui.screens.watched_folders import WatchedFolders
 from magray_tui.tui.widgets.record_detail import RecordDetail
 from magray_tui.tui.widgets.record_table import RecordTable, ResultRow
 
@@ -41,17 +41,17 @@ if TYPE_CHECKING:
     from magray_tui.tui.backend import Backend
 
 DEBOUNCE_S = 0.15
-CHOICES = {"layer": LAYER_CHOICES, "mode": MODE_CHOICES, "sort": SORT_CHOICES}
+AGE_TICK_S = 30.0  # the age column is redrawn this often, without a new query
 
 
-class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
+class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
     PANE_ID = "memory"
     TITLE = "Memory"
     SUMMARY = (
         "Search, read and curate the layered memory (Interact, Insights, Assets). "
         "Type to search (hybrid: vectors + BM25); an empty query lists recent memories."
     )
-    KEYMAP_EXTRA = (MemoryEditor, LayerPicker, PromotionPreview)
+    KEYMAP_EXTRA = (MemoryEditor, LayerPicker, PromotionPreview, AddFolderScreen, WatchedFolders)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="memory.search"),
         Binding("f", "forget", "Forget", id="memory.forget"),
@@ -62,7 +62,10 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         Binding("a", "add", "Add", id="memory.add"),
         Binding("c", "copy", "Copy", show=False, id="memory.copy"),
         *LIFECYCLE_BINDINGS,
+        *INGEST_BINDINGS,
         Binding("l", "cycle('layer')", "Next layer filter", show=False, id="memory.layer"),
+        Binding("k", "cycle('kind')", "Next kind filter", show=False, id="memory.kind"),
+        Binding("g", "cycle('tag')", "Next tag filter", show=False, id="memory.tag"),
         Binding("m", "cycle('mode')", "Next search mode", show=False, id="memory.mode"),
         Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
         Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
@@ -78,6 +81,11 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
     MemoryBrowser #memory-toolbar { height: 3; }
     MemoryBrowser #memory-query { width: 1fr; }
     MemoryBrowser #memory-toolbar Select { width: 18; }
+    MemoryBrowser #memory-toolbar #memory-kind, MemoryBrowser #memory-toolbar #memory-tag {
+        width: 17;
+    }
+    .-narrow MemoryBrowser #memory-toolbar #memory-mode,
+    .-narrow MemoryBrowser #memory-toolbar #memory-sort { display: none; }
     MemoryBrowser #memory-body { height: 1fr; }
     MemoryBrowser #memory-results { width: 3fr; }
     MemoryBrowser #memory-detail { width: 2fr; }
@@ -89,9 +97,12 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
     """
 
     class ResultsLoaded(Message):
-        def __init__(self, request: QueryRequest, rows: list[ResultRow], seconds: float) -> None:
+        def __init__(
+            self, request: QueryRequest, rows: list[ResultRow], seconds: float, note: str = ""
+        ) -> None:
             super().__init__()
             self.request, self.rows, self.seconds = request, rows, seconds
+            self.note = note  # replaces the summary line (one record shown by id)
 
     class HistoryLoaded(Message):
         def __init__(self, record_id: str, events: list[dict[str, Any]]) -> None:
@@ -121,6 +132,9 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         self._generation = 0
         self._undo: list[Record] = []
         self._debounce: Timer | None = None
+        self._pending_record: str | None = None  # show_record before the workspace is up
+        self.ingest_state = IngestState()
+        self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -133,13 +147,17 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         # The workspace is hidden until the store is open: build it after the first frame.
         self.call_after_refresh(self._build_workspace)
         self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw_rows())
+        self.set_interval(AGE_TICK_S, self.tick_ages, name="memory-ages")
+
+    def on_unmount(self) -> None:
+        self.stop_ingest_work()
 
     async def _build_workspace(self) -> None:
         await self.mount(
             Vertical(
                 Horizontal(
                     Input(placeholder="Search memories (/)", id="memory-query"),
-                    *(_choice(name, values) for name, values in CHOICES.items()),
+                    *self.filter_selects(),
                     id="memory-toolbar",
                 ),
                 Horizontal(
@@ -163,8 +181,14 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
 
     def _open_workspace(self) -> None:
         self.set_class(False, "-loading")
-        self.refresh_results()
-        self.refresh_bindings()
+        if self._pending_record is not None:
+            self.show_record(self._pending_record)
+        else:
+            self.refresh_results()
+        self.load_facets()
+        if self.can_ingest():
+            self.resume_watching()
+        self.refresh_keys()
         focused = self.screen.focused
         shown = self.screen is self.app.screen and self.app.active_pane_id == self.PANE_ID  # type: ignore[attr-defined]
         if shown and (focused is None or self not in focused.ancestors_with_self):
@@ -199,7 +223,7 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         request = QueryRequest(
             self._generation,
             self.query_one("#memory-query", Input).value,
-            **{name: str(self.query_one(f"#memory-{name}", Select).value) for name in CHOICES},
+            **self.filter_values(),
             tombstones=self.tombstones,
             keep=keep,
         )
@@ -217,9 +241,25 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         if message.request.generation != self._generation:
             return  # a newer query is on its way: never show stale results
         self.table.show_rows(message.rows, keep=message.request.keep)
-        text = summary(message.request, len(message.rows), message.seconds)
+        text = message.note or summary(message.request, len(message.rows), message.seconds)
         self.query_one("#memory-summary", Static).update(text)
         self.show_selected()
+
+    def show_record(self, record_id: str) -> None:
+        """Show the one memory `record_id` (other panes link to memories: a task's linked
+        memory opens here). Searching or a filter goes back to browsing."""
+        if self.memory is None or not self.workspace_ready:
+            self._pending_record = record_id
+            return
+        self._pending_record = None
+        self._generation += 1
+        self.load_record(QueryRequest(self._generation, keep=record_id))
+
+    @work(thread=True, exclusive=True, group="memory-query", exit_on_error=False)
+    def load_record(self, request: QueryRequest) -> None:
+        record = self.memory.get(request.keep, count_access=False)
+        note = f"Memory {record.id} (linked) · / to search all memories"
+        self.post_message(self.ResultsLoaded(request, [ResultRow(record)], 0.0, note))
 
     @on(Input.Changed, "#memory-query")
     def schedule_search(self) -> None:
@@ -238,11 +278,40 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
     def filters_changed(self) -> None:
         self.refresh_results()
 
+    def on_memory_browser_memory_changed(self) -> None:
+        # New kinds or tags may have come with the change (this message bubbles on to
+        # the app, which recounts the header).
+        if self.memory is not None:
+            self.load_facets()
+
+    def tick_ages(self) -> None:
+        if self.workspace_ready:
+            self.table.refresh_ages()
+
+    def refresh_keys(self) -> None:
+        """`refresh_bindings`, only when a key's state can have changed: the footer
+        rebuilds all its keys on every call (mounting widgets, ~10-20 ms), which every
+        cursor move and every search result would otherwise pay."""
+        row = self.table.selected if self.workspace_ready else None
+        state = (
+            self.workspace_ready,
+            self.memory is None,
+            self.backend is not None and self.backend.read_only,
+            row is None,
+            row is not None and line_location(row.record) is None,
+            self.tombstones,
+            self.ingesting,
+            bool(self._undo),
+        )
+        if state != self._key_state:
+            self._key_state = state
+            self.refresh_bindings()
+
     @on(DataTable.RowHighlighted)
     def show_selected(self) -> None:
         row = self.table.selected
         self.query_one(RecordDetail).show_row(row)
-        self.refresh_bindings()
+        self.refresh_keys()
         if row is not None and self.memory is not None:
             self.load_history(row.record.id)
 
@@ -267,7 +336,15 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
         if event.state is not WorkerState.ERROR:
             return
         worker = event.worker
-        what = {"memory-query": "Memory search", "memory-detail": "Loading history"}
+        self.refresh_keys()  # e.g. a failed ingest no longer offers "Cancel ingest"
+        what = {
+            "memory-query": "Memory search",
+            "memory-detail": "Loading history",
+            "memory-facets": "Loading kinds and tags",
+            "ingest": "Ingest",
+            "watch": "Watching a folder",
+            "watched-io": "Watched folders",
+        }
         log_file = self.env.settings.paths.log_file
         message = report_failure(
             self, what.get(worker.group, "Memory change"), worker.error, log_file
@@ -281,23 +358,3 @@ class MemoryBrowser(MemoryLifecycle, MemoryActions, Pane):
 
     def action_focus_results(self) -> None:
         self.table.focus()
-
-    def action_cycle(self, name: str) -> None:
-        select = self.query_one(f"#memory-{name}", Select)
-        values = CHOICES[name]
-        select.value = values[(values.index(str(select.value)) + 1) % len(values)]
-
-
-PROMPTS = {
-    "layer": {"all": "all layers"},
-    "sort": {"score": "by score", "date": "by date", "accesses": "by reads"},
-}
-TOOLTIPS = {"layer": "Layer filter (l)", "mode": "Search mode (m)", "sort": "Sort order (s)"}
-
-
-def _choice(name: str, values: tuple[str, ...]) -> Select[str]:
-    prompts = PROMPTS.get(name, {})
-    options = [(prompts.get(v, v), v) for v in values]
-    select = Select(options, value=values[0], allow_blank=False, id=f"memory-{name}")
-    select.tooltip = TOOLTIPS[name]
-    return select

@@ -30,6 +30,10 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def _unit(job: Job) -> str:
+    return f" {job.unit}" if job.unit else ""
+
+
 def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
     """The parts that show `job` at time `now`, or None while it is too young to show."""
     elapsed = now - job.started
@@ -42,7 +46,9 @@ def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
         spinner = STRONG_FRAMES[frame % len(STRONG_FRAMES)]
         parts: list[tuple[str, str] | str] = [(spinner, "bold $accent"), f" {job.label} "]
         if job.total:
-            parts.append((f"{job.done}/{job.total} ", "dim"))
+            parts.append((f"{job.done}/{job.total}{_unit(job)} ", "dim"))
+        if job.detail:
+            parts.append((f"{job.detail} ", "dim"))
         parts.append((_duration(elapsed), "dim"))
         return parts
     filled = round(BAR_WIDTH * min(job.done / job.total, 1.0))
@@ -50,10 +56,12 @@ def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
         f"{job.label} ",
         ("━" * filled, "$accent"),
         ("━" * (BAR_WIDTH - filled), "$panel-lighten-2"),
-        f" {job.done:,}/{job.total:,}",
+        f" {job.done:,}/{job.total:,}{_unit(job)}",
     ]
     rate, eta = job.rate(now), job.eta(now)
-    if rate is not None:
+    if job.detail:  # the job's own words (and rate) say more than done/elapsed
+        parts.append((f" · {job.detail}", "dim"))
+    elif rate is not None:
         parts.append((f" · {rate:,.0f}/s", "dim"))
     if eta is not None:
         parts.append((f" · ETA {_duration(eta)}", "dim"))

@@ -80,6 +80,10 @@ def _field_lines(rec: Any) -> list[str]:
         f"importance {rec.importance:.2f} · "
         + ("pinned (never expires)" if rec.pinned else "not pinned"),
     ]
+    location = getattr(rec, "location", None)
+    if location:  # a chunk of a file: where to open it (o copies path:line)
+        section = rec.metadata.get("section") if isinstance(rec.metadata, dict) else None
+        lines.insert(0, f"file       {location}" + (f"  ({section})" if section else ""))
     if rec.forgotten_at:
         lines.append(f"forgotten  {when(rec.forgotten_at)}")
     if rec.metadata:

@@ -37,6 +37,7 @@ class RecordTable(DataTable):
         self.rows_by_id: dict[str, ResultRow] = {}
         self._order: list[str] = []
         self._drawn_width = 0
+        self._ages: dict[str, str] = {}  # as drawn, so a tick only touches what changed
 
     def on_mount(self) -> None:
         for name in COLUMNS:
@@ -68,22 +69,40 @@ class RecordTable(DataTable):
 
     def show_rows(self, rows: Sequence[ResultRow], keep: str | None = None) -> None:
         """Replace the rows; the cursor goes to `keep` (a record id) if shown, else the top."""
-        self.clear()
+        # Columns too: a column keeps the width of its widest cell ever, so after the
+        # terminal shrinks, old wide snippets would push score, age and reads off screen.
+        self.clear(columns=True)
+        for name in COLUMNS:
+            self.add_column(name, key=name)
         self.rows_by_id = {r.record.id: r for r in rows}
         self._order = [r.record.id for r in rows]
         now = self.clock()
         width = self._drawn_width = self._snippet_width()
         colors = self.app.theme_variables
+        self._ages = {}
         for row in rows:
             rec = row.record
             layer = rec.layer.value
+            self._ages[rec.id] = shown_age = age(rec.created_at, now)
             self.add_row(
                 Text(layer, style=colors.get(LAYER_COLORS.get(layer, ""), "")),
                 Text(snippet(rec.text, width)),
                 Text("" if row.score is None else f"{row.score:.2f}", justify="right"),
-                Text(age(rec.created_at, now), justify="right"),
+                Text(shown_age, justify="right"),
                 Text(str(rec.access_count), justify="right"),
                 key=rec.id,
             )
         if keep in self.rows_by_id:
             self.move_cursor(row=self._order.index(keep))
+
+    def refresh_ages(self) -> int:
+        """Redraw the age column against the clock (no query); returns the cells changed."""
+        now = self.clock()
+        changed = 0
+        for record_id in self._order:
+            shown = age(self.rows_by_id[record_id].record.created_at, now)
+            if self._ages.get(record_id) != shown:
+                self._ages[record_id] = shown
+                self.update_cell(record_id, "age", Text(shown, justify="right"))
+                changed += 1
+        return changed
