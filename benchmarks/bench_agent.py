@@ -80,7 +80,16 @@ def run(quick: bool) -> dict[str, Any]:
             result["memories_per_turn"] = sum(used) / max(1, len(used))
         finally:
             services.close()
-    result["target_prepare_p50_ms"] = 50
+    p50 = result["prepare_ms"].get("p50")
+    result["checks"] = {
+        "agent_prepare_p50_ms": {
+            "value": p50,
+            "target": "<= 50",
+            "pass": p50 is not None and p50 <= 50,
+        }
+    }
+    result["quick"] = quick
+    result["written_to"] = str(write_result("agent_quick" if quick else "agent", result))
     return result
 
 
@@ -100,8 +109,7 @@ def main() -> None:
         [(name, p.get("p50"), p.get("p95"), p.get("max")) for name, p in rows],
     )
     print(f"memories per prompt: {result['memories_per_turn']:.1f}; open: {result['open_s']} s")
-    path = write_result("agent_quick" if args.quick else "agent", result)
-    print(f"wrote {path}")
+    print(f"wrote {result['written_to']}")
 
 
 if __name__ == "__main__":

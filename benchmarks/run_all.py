@@ -30,7 +30,14 @@ BENCHMARKS = (
     ("locomo", "bench_locomo"),
 )
 # Run too when their file is there (written by others; absent means not part of the set).
-OPTIONAL = (("ingest", "bench_ingest"), ("promotion", "bench_promotion"))
+OPTIONAL = (
+    ("ingest", "bench_ingest"),
+    ("promotion", "bench_promotion"),
+    ("tasks", "bench_tasks"),
+    ("gpu", "bench_gpu"),
+    ("llm", "bench_llm"),
+    ("agent", "bench_agent"),
+)
 
 
 def selected() -> list[tuple[str, str]]:

@@ -57,11 +57,8 @@ def _pane_bindings() -> list[Binding]:
     for n, cls in enumerate(PANES, 1):
         action = f"show_pane('{cls.PANE_ID}')"
         keys.append(Binding(str(n), action, cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"))
-        keys.append(
-            Binding(
-                f"alt+{n}", action, cls.TITLE, show=False, priority=True, id=f"pane.{cls.PANE_ID}.alt"
-            )
-        )
+        alt_id = f"pane.{cls.PANE_ID}.alt"
+        keys.append(Binding(f"alt+{n}", action, cls.TITLE, show=False, priority=True, id=alt_id))
     return keys
 
 

@@ -156,6 +156,7 @@ async def _help(pilot) -> None:
     await pilot.press("2")
     await pilot.pause(0.2)
     await pilot.press("f1")
+
     def policy_shown() -> bool:
         status = pilot.app.screen.query("#help-pane-status")
         return bool(status) and "policy" in str(status.first().content)

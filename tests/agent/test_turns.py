@@ -224,6 +224,6 @@ def test_an_invalid_plan_is_refused_cleanly(agent, services, llm_server):
     llm_server.text("this is not json at all")  # the one retry fails too
     events = events_of(agent, s.id, "/plan something circular")
     assert not of(events, m.PlanProposed)
-    error = [n for n in of(events, m.Notice) if n.level == "error"][0].text
+    error = next(n for n in of(events, m.Notice) if n.level == "error").text
     assert "plan" in error.lower() and "Traceback" not in error
     assert services.todo.list() == []

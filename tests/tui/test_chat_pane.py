@@ -87,7 +87,8 @@ async def test_escape_cancels_and_keeps_the_partial_reply(make_app, chat_setting
     async with app.run_test(size=(120, 36)) as pilot:
         chat = await open_chat(pilot)
         await send(pilot, chat, "a long answer please")
-        await wait_until(pilot, lambda: len(chat.query(AssistantEntry)) and "w2" in chat.query(AssistantEntry).last().text)
+        replies = lambda: chat.query(AssistantEntry)  # noqa: E731
+        await wait_until(pilot, lambda: len(replies()) and "w2" in replies().last().text)
         await pilot.press("escape")
         await wait_reply_done(pilot, chat)
         reply = chat.query(AssistantEntry).last()

@@ -73,8 +73,10 @@ def test_chat_pane(snap_compare, snapshot_app, llm_server, monkeypatch):
     monkeypatch.setattr(
         chat_events,
         "usage_line",
-        lambda usage, label="": f"{usage.get('model') or label} · "
-        f"{usage.get('prompt_tokens', 0)} → {usage.get('completion_tokens', 0)} tokens",
+        lambda usage, label="": (
+            f"{usage.get('model') or label} · "
+            f"{usage.get('prompt_tokens', 0)} → {usage.get('completion_tokens', 0)} tokens"
+        ),
     )
     settings = snapshot_app.settings
     settings.llm.model = "openai/test-model"
