@@ -141,19 +141,19 @@ async def _wait(pilot, predicate: Callable[[], object], timeout: float = 60.0) -
 
 def _show(key: str) -> Callable[..., Awaitable[None]]:
     async def steps(pilot) -> None:
-        await pilot.press(key)
+        await pilot.press(f"alt+{key}")  # digits would be typed into a focused prompt
         await pilot.pause(0.2)
 
     return steps
 
 
 async def _search(pilot) -> None:
-    await pilot.press("2", "slash", *"how are the indexes rebuilt", "enter")
+    await pilot.press("alt+2", "slash", *"how are the indexes rebuilt", "enter")
     await pilot.pause(0.4)
 
 
 async def _help(pilot) -> None:
-    await pilot.press("2")
+    await pilot.press("alt+2")
     await pilot.pause(0.2)
     await pilot.press("f1")
 
@@ -165,7 +165,7 @@ async def _help(pilot) -> None:
 
 
 async def _preview(pilot) -> None:
-    await pilot.press("2", "ctrl+p", *"preview promotion cycle")
+    await pilot.press("alt+2", "ctrl+p", *"preview promotion cycle")
     await pilot.pause(0.5)
     await pilot.press("enter")
     await _wait(pilot, lambda: pilot.app.screen.query("#preview-title"))
@@ -173,17 +173,18 @@ async def _preview(pilot) -> None:
 
 async def _chat(pilot) -> None:
     """A real exchange with the embedded offline model (its answer varies run to run)."""
-    await pilot.press("1")
+    await pilot.press("alt+1")
     chat = pilot.app.pane("chat")
     await _wait(pilot, lambda: chat.agent is not None and chat.session is not None, 120)
+    chat.input.focus()
     chat.input.load_text("What is my cat called?")
     await pilot.press("enter")
-    await _wait(pilot, lambda: chat.turn_running)
-    await _wait(pilot, lambda: not chat.turn_running, 120)
+    await _wait(pilot, lambda: chat.query("AssistantEntry") and not chat.turn_running, 180)
+    chat.log_view.focus()
 
 
 async def _tasks_graph(pilot) -> None:
-    await pilot.press("3")
+    await pilot.press("alt+3")
     await pilot.pause(0.5)
     await pilot.press("g")
     await pilot.pause(0.5)
