@@ -75,3 +75,17 @@ def llm_server() -> Iterator:
 
     with LLMServer() as server:
         yield server
+
+
+def use_test_server(settings: Settings, server, workspace: Path, monkeypatch) -> Settings:
+    """Point the chat at the local test server (no offline fallback, no retries, no
+    background distillation) with `workspace` as the only root the file tools may touch."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    settings.llm.model = "openai/test-model"
+    settings.llm.api_base = server.url
+    settings.llm.offline_model = False
+    settings.llm.max_retries = 0
+    settings.agent.distil = False
+    workspace.mkdir(exist_ok=True)
+    settings.tools.workspace_roots = [workspace]
+    return settings

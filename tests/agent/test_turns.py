@@ -11,22 +11,13 @@ import pytest
 
 from magray_tui.agent import model as m
 from magray_tui.agent.agent import Agent
-from tests.conftest import FACTS
+from tests.conftest import FACTS, use_test_server
 from tests.llm_server import closed_port
 
 
 @pytest.fixture
 def chat_settings(settings, llm_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    settings.llm.model = "openai/test-model"
-    settings.llm.api_base = llm_server.url
-    settings.llm.offline_model = False
-    settings.llm.max_retries = 0
-    settings.agent.distil = False
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    settings.tools.workspace_roots = [workspace]
-    return settings
+    return use_test_server(settings, llm_server, tmp_path / "workspace", monkeypatch)
 
 
 @pytest.fixture

@@ -14,23 +14,14 @@ from magray_tui.tui.widgets.chat_messages import (
     ToolEntry,
     UserEntry,
 )
+from tests.conftest import use_test_server
 
 from .pilot_helpers import screen_text, wait_for_results, wait_until
 
 
 @pytest.fixture
 def chat_settings(seeded_settings, llm_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    s = seeded_settings
-    s.llm.model = "openai/test-model"
-    s.llm.api_base = llm_server.url
-    s.llm.offline_model = False
-    s.llm.max_retries = 0
-    s.agent.distil = False
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-    s.tools.workspace_roots = [workspace]
-    return s
+    return use_test_server(seeded_settings, llm_server, tmp_path / "ws", monkeypatch)
 
 
 async def open_chat(pilot):

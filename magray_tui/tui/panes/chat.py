@@ -139,6 +139,9 @@ class ChatPane(ChatEvents, Pane):
         self.app.call_from_thread(self._prepared, agent, session, messages, info)
 
     async def _prepared(self, agent: Agent, session, messages, info) -> None:
+        from magray_tui.tui.app import freeze_heap
+
+        self.call_after_refresh(freeze_heap)  # litellm and the model are loaded now
         self.agent = agent
         self.model_label = info.label
         self.offline = info.offline
