@@ -11,8 +11,12 @@ from .pilot_helpers import result_ids, screen_text, text_of, wait_for_results, w
 
 
 async def search(pilot, query: str) -> None:
+    """Type `query` and wait for its own results (searches for the partial text typed on
+    the way may show first: the debounce is shorter than Pilot's gap between keys)."""
     await pilot.press("slash")
     await pilot.press(*query)
+    browser = pilot.app.query_one("#pane-memory")
+    await wait_until(pilot, lambda: browser.shown_query == query, what=f"results for {query!r}")
 
 
 async def test_typing_a_query_shows_hybrid_results(make_app, seeded_settings):

@@ -130,6 +130,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.workspace_ready = False
         self.tombstones = False
         self._generation = 0
+        self.shown_query: str | None = None  # the query the results on screen answer
         self._undo: list[Record] = []
         self._debounce: Timer | None = None
         self._pending_record: str | None = None  # show_record before the workspace is up
@@ -241,6 +242,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         if message.request.generation != self._generation:
             return  # a newer query is on its way: never show stale results
         self.table.show_rows(message.rows, keep=message.request.keep)
+        self.shown_query = message.request.query
         text = message.note or summary(message.request, len(message.rows), message.seconds)
         self.query_one("#memory-summary", Static).update(text)
         self.show_selected()
