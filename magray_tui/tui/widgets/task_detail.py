@@ -46,7 +46,12 @@ class TaskDetail(VerticalScroll):
         self.set_class(task is None, "-empty")
         title = self.query_one("#task-title", Static)
         if task is None:
-            title.update(Text("No task selected.", style="dim"))
+            hint = (
+                "No task selected."
+                if tasks
+                else "No tasks yet: a adds one; /plan GOAL in the chat drafts several."
+            )
+            title.update(Text(hint, style="dim"))
             for name in ("fields", *SECTIONS):
                 self.query_one(f"#task-{name}", Static).update(Text(""))
             return
