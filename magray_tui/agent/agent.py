@@ -29,6 +29,7 @@ from magray_tui.agent.model import (
 from magray_tui.agent.sessions import ChatSessions
 from magray_tui.agent.turn import StreamedReply, stream_reply
 from magray_tui.monitor.metrics import metrics
+from magray_tui.user_errors import user_message
 
 if TYPE_CHECKING:
     from magray_tui.llm.client import LLMClient
@@ -133,7 +134,7 @@ class Agent:
             user = self.sessions.add_message(session.id, "user", text)
             yield from self._reply(session, user.content, user, confirm, cancel)
         except Exception as exc:
-            message = _user_message(exc)
+            message = user_message(exc)
             if message is None:
                 log.exception("chat turn failed")
                 message = f"unexpected error ({type(exc).__name__}); details in the log file"
@@ -160,8 +161,8 @@ class Agent:
                 session, last_user.content, None, confirm, cancel or threading.Event()
             )
         except Exception as exc:
-            message = _user_message(exc) or f"unexpected error ({type(exc).__name__})"
-            if _user_message(exc) is None:
+            message = user_message(exc) or f"unexpected error ({type(exc).__name__})"
+            if user_message(exc) is None:
                 log.exception("regenerate failed")
             yield Notice(message, level="error")
             yield TurnDone("error", None, error=message)
@@ -332,24 +333,3 @@ class Agent:
         deadline = time.monotonic() + timeout
         for thread in list(self._distillers):
             thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _user_message(exc: BaseException) -> str | None:
-    """The one-line message of a user-facing error; None for a bug."""
-    names = {
-        "ChatError",
-        "MemoryError_",
-        "StoreLocked",
-        "LLMError",
-        "TaskError",
-        "CycleError",
-        "PlanError",
-        "ModelError",
-        "ConfigError",
-        "ToolError",
-        "DependentsExist",
-    }
-    for cls in type(exc).__mro__:
-        if cls.__name__ in names:
-            return str(exc)
-    return None

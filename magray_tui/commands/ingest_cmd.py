@@ -20,7 +20,8 @@ from typing import Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
-from magray_tui.commands.memory_cmd import friendly_errors, open_memory
+from magray_tui.commands.errors import friendly_errors
+from magray_tui.commands.memory_cmd import open_memory
 from magray_tui.commands.output import dump_json, echo_err, print_table
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}

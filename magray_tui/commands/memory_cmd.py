@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
+from magray_tui.commands.errors import friendly_errors
 from magray_tui.commands.output import (
     dump_json,
     echo_err,
@@ -23,24 +23,6 @@ from magray_tui.commands.output import (
 )
 
 LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=False)
-
-
-def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn every expected failure into one readable line and a non-zero exit."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from magray_tui.ai import ModelError
-        from magray_tui.memory import MemoryError_
-
-        try:
-            return fn(*args, **kwargs)
-        except (MemoryError_, ModelError) as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
-
-    return wrapper
 
 
 @contextmanager

@@ -14,7 +14,8 @@ LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=F
 
 
 def register(group: click.Group) -> None:
-    from magray_tui.commands.memory_cmd import friendly_errors, open_memory
+    from magray_tui.commands.errors import friendly_errors
+    from magray_tui.commands.memory_cmd import open_memory
 
     @group.command("promote")
     @click.argument("ref", required=False)

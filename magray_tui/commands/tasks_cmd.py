@@ -13,9 +13,9 @@ from typing import Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
+from magray_tui.commands.errors import friendly_errors
 from magray_tui.commands.output import dump_json, echo_err, snippet
 from magray_tui.commands.tasks_views import (
-    friendly_errors,
     llm_complete,
     memories_for,
     newly_ready,

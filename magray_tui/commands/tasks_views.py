@@ -3,7 +3,6 @@ the LLM / memory hooks of `plan`. Kept apart so tasks_cmd.py holds only the comm
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,24 +14,6 @@ from magray_tui.commands import AppContext
 from magray_tui.commands.output import dump_json, echo_err, print_table, snippet
 
 log = logging.getLogger(__name__)
-
-
-def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Every expected failure becomes one readable line and a non-zero exit."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from magray_tui.memory import MemoryError_
-        from magray_tui.todo.model import TaskError
-
-        try:
-            return fn(*args, **kwargs)
-        except (TaskError, MemoryError_) as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
-
-    return wrapper
 
 
 @contextmanager

@@ -7,7 +7,6 @@ embedding model, DuckDB, the indexes) and runs in a thread worker.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,8 @@ if TYPE_CHECKING:
     from magray_tui.config import Settings
     from magray_tui.memory import MemoryService
     from magray_tui.services import Services
+
+from magray_tui.user_errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -60,30 +61,6 @@ def open_backend(settings: Settings) -> Backend:
         memory = services.memory
         note = memory.store.note or "read-only: another process holds the database"
         return Backend(services, memory, note=note)
-
-
-_USER_ERRORS = (
-    ("magray_tui.memory.records", "MemoryError_"),
-    ("magray_tui.ai.manifest", "ModelError"),
-    ("magray_tui.config", "ConfigError"),
-    ("magray_tui.todo.model", "TaskError"),
-    ("magray_tui.agent.model", "ChatError"),
-    ("magray_tui.llm.events", "LLMError"),
-    ("magray_tui.tools.base", "ToolError"),
-    ("magray_tui.ingest.watched", "WatchedError"),
-)
-
-
-def user_message(exc: BaseException) -> str | None:
-    """The message of an error meant for users (bad input, locked store, unusable model);
-    None for a bug, which deserves its traceback in the log."""
-    # An error class whose module was never imported cannot have been raised: looking in
-    # sys.modules keeps this check from importing the memory stack on the UI thread.
-    for module, name in _USER_ERRORS:
-        cls = getattr(sys.modules.get(module), name, None)
-        if cls is not None and isinstance(exc, cls):
-            return str(exc)
-    return None
 
 
 def describe_error(exc: BaseException, log_file: Any) -> str:
