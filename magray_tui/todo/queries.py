@@ -32,6 +32,10 @@ class TaskQueries:
         self._cache: tuple[int, dict[str, Task], list[Task] | None] | None = None
         self._cache_lock = threading.Lock()
 
+    def revision(self) -> int:
+        """A number that moves on every change to the tasks, from any service or process."""
+        return self._db.rev()
+
     def _tasks(self) -> dict[str, Task]:
         """Every task by id; treat as read-only (shared with other callers)."""
         return self._snapshot()[1]

@@ -152,3 +152,21 @@ async def test_reply_markdown_is_rendered(make_app, chat_settings, llm_server):
         reply.focus()
         await pilot.press("b")
         assert app.clipboard == "print('hi')"
+
+
+async def test_a_task_added_in_the_chat_shows_in_the_tasks_pane(make_app, chat_settings):
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await pilot.press("alt+3")  # the Tasks pane loads (empty) ...
+        tasks = app.pane("tasks")
+        await wait_until(pilot, lambda: tasks._loaded_rev is not None)
+        await pilot.press("alt+1")
+        await wait_until(pilot, lambda: chat.input.has_focus)
+        await send(pilot, chat, "/task Write the release notes")
+        await wait_reply_done(pilot, chat)
+        await pilot.press("alt+3")  # ... and shows the new task when shown again
+        await wait_until(
+            pilot,
+            lambda: [t.title for t in tasks.table.tasks.values()] == ["Write the release notes"],
+        )

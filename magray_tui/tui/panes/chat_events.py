@@ -75,9 +75,7 @@ class ChatEvents:
             self._reply = None
 
     async def _turn_done(self, event: Any) -> None:
-        refresh_counts = getattr(self.app, "refresh_counts", None)  # type: ignore[attr-defined]
-        if callable(refresh_counts):
-            refresh_counts()  # the turn (or a /remember) changed the memory: header counts
+        self._others_may_have_changed()  # the turn (a /remember, a /task, a tool) wrote
         if event.status == "command":
             self.set_status("")  # type: ignore[attr-defined]
             return
@@ -88,6 +86,15 @@ class ChatEvents:
         await self._close_reply(event.status, line, event.error)
         status = {"cancelled": "reply cancelled", "error": "reply failed"}.get(event.status, "")
         self.set_status(status)  # type: ignore[attr-defined]
+
+    def _others_may_have_changed(self) -> None:
+        refresh_counts = getattr(self.app, "refresh_counts", None)  # type: ignore[attr-defined]
+        if callable(refresh_counts):
+            refresh_counts()  # the header's memory counts
+        for pane in getattr(self.app, "panes", ()):  # type: ignore[attr-defined]
+            changed = getattr(pane, "data_may_have_changed", None)
+            if callable(changed):
+                changed()
 
     def _ask_plan(self, event: Any) -> None:
         title = f"Plan for “{event.goal}” — add these tasks?"
@@ -114,6 +121,7 @@ class ChatEvents:
         self.app.call_from_thread(  # type: ignore[attr-defined]
             self.log_view.mount, NoticeEntry(text)
         )
+        self.app.call_from_thread(self._others_may_have_changed)  # type: ignore[attr-defined]
 
     async def mount_history(self, messages: list[ChatMessage]) -> None:
         widgets = []

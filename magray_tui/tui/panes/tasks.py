@@ -106,6 +106,7 @@ class TasksPane(TaskActions, Pane):
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
+        self._loaded_rev: int | None = None  # the task revision last loaded
         self.add_class("-loading")
         self.all_tasks: dict[str, Task] = {}
         self.shown: list[Task] = []
@@ -141,6 +142,18 @@ class TasksPane(TaskActions, Pane):
     def on_mount(self) -> None:
         if self.backend is not None:
             self._open()
+
+    def data_may_have_changed(self) -> None:
+        """Another pane may have changed tasks (/task, /plan, the agent's add_task tool):
+        reload if the task revision moved."""
+        if self.backend is not None and self._loaded_rev is not None:
+            self.check_for_changes()
+
+    @work(thread=True, exclusive=True, group="tasks-check", exit_on_error=False)
+    def check_for_changes(self) -> None:
+        todo = self.todo
+        if todo is not None and todo.revision() != self._loaded_rev:
+            self.app.call_from_thread(lambda: self.refresh_tasks(changed=True))
 
     def _open(self) -> None:
         self.set_class(False, "-loading")
@@ -195,6 +208,7 @@ class TasksPane(TaskActions, Pane):
         started = time.perf_counter()
         todo = self.todo
         with self.env.jobs.track("loading tasks"):
+            self._loaded_rev = todo.revision()
             every = todo.list() if request.full else None
             f = request.filter
             if f.empty and every is not None:
