@@ -209,6 +209,16 @@ def test_health_pane_snapshot(snap_compare, make_app, seeded_settings, seeded_me
         await wait_until(pilot, lambda: not pilot.app.jobs.snapshot())
         app.query_one("#health-checks", DataTable).focus()
         await pilot.press("down")  # the vector index: its details hold no paths or sizes
+        pane = pilot.app.query_one("#pane-health")
+        # The message column is cut to the table's width once laid out: wait for that.
+        await wait_until(
+            pilot,
+            lambda: (
+                pane.checks_table.size.width
+                and pane._message_width
+                == max(pane.checks_table.size.width - health_pane.MESSAGE_MARGIN, 20)
+            ),
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled)
