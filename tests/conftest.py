@@ -42,6 +42,25 @@ def memory(settings: Settings, embedder) -> Iterator:
         yield svc
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Commands that load settings also set up file logging for their home: undo it."""
+    import logging
+
+    from magray_tui import logs
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if getattr(handler, "_magray", False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    logging.captureWarnings(False)
+    logs._configured = None
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> None:
     """Poll instead of sleeping a fixed time; fail loudly on timeout."""
     deadline = time.monotonic() + timeout

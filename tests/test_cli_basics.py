@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from magray_tui import logs
 from magray_tui.cli import main
 from magray_tui.config import DEFAULT_CONFIG, load_settings
 
@@ -30,16 +28,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands that load settings also set up file logging; undo it after each test."""
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_magray", False):
-            root.removeHandler(handler)
-            handler.close()
-    logging.captureWarnings(False)
-    logs._configured = None
+def _restore_logging(restore_logging):
+    """Every test here: see `restore_logging` in tests/conftest.py."""
 
 
 @pytest.fixture

@@ -33,18 +33,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _restore_logging():
-    """setup_logging changes process-wide state; undo it so tests stay independent."""
-    root = logging.getLogger()
-    level = root.level
-    yield
-    for handler in list(root.handlers):
-        if getattr(handler, "_magray", False):
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    logging.captureWarnings(False)
-    logs._configured = None
+def _restore_logging(restore_logging):
+    """Every test here: see `restore_logging` in tests/conftest.py."""
 
 
 @pytest.fixture

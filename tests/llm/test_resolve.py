@@ -97,24 +97,7 @@ def test_status_lists_providers_and_the_active_one(client, llm_server):
     assert sum(r.active for r in rows.values()) == 1
 
 
-@pytest.fixture
-def _restore_logging():
-    """The command sets up file logging for its home; undo it after the test."""
-    import logging
-
-    from magray_tui import logs
-
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_magray", False):
-            root.removeHandler(handler)
-            handler.close()
-    logging.captureWarnings(False)
-    logs._configured = None
-
-
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_llm_status_command_json(home, llm_server, monkeypatch):
     from magray_tui.cli import main
 
