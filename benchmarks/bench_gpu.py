@@ -21,7 +21,8 @@ from typing import Any
 from common import percentiles, print_table, write_result
 
 from magray_tui.monitor.gpu import GpuMonitor
-from magray_tui.monitor.gpu_source import NvmlSource, ScriptedSource
+from magray_tui.monitor.gpu_source import NvmlSource
+from magray_tui.testing.scripted_gpu import ScriptedSource
 
 TARGET_MS = 5.0
 

@@ -202,7 +202,6 @@ def locomo_dir() -> Path:
     candidates += [
         REPO.parent / "shared" / "data" / "locomo",
         REPO / "shared" / "data" / "locomo",
-        Path("/work/shared/data/locomo"),
     ]
     for path in candidates:
         if path.is_dir() and any(path.glob("conv-*.json")):

@@ -27,7 +27,8 @@ from magray_tui.ai.embedder import Embedder, _size_gpu_batch
 from magray_tui.ai.registry import ModelRegistry
 from magray_tui.ai.runtime import CPU, CUDA, OpenSession, open_session
 from magray_tui.config import load_settings
-from magray_tui.monitor.gpu_source import NO_GPU, ScriptedSource
+from magray_tui.monitor.gpu_source import NO_GPU
+from magray_tui.testing.scripted_gpu import ScriptedSource
 
 GB = 1000**3
 H100 = GpuProbe("", "", 0, "NVIDIA H100 80GB HBM3", 70 * GB, 80 * GB)
@@ -70,13 +71,22 @@ def test_probe_reads_gpu_zero_through_the_source() -> None:
     assert not lost.found and "every GPU is lost" in lost.reason
 
 
-def test_real_selection_here(model_file) -> None:
+def test_real_selection_here(model_file, tmp_path) -> None:
     """auto: NVML decides; cuda: the CUDA session is really tried and its failure named."""
     probe = probe_gpu()
     opened, auto = select_session(model_file, "auto", 1, 32)
     opened_cuda, forced = select_session(model_file, "cuda", 1, 32)
-    if probe.found:  # a machine with a GPU (and maybe CUDA libraries)
-        assert auto.gpu_name == probe.name or auto.provider == CPU
+    if probe.found:  # a machine with a GPU: one exact outcome per state of its libraries
+        problem = cuda_provider_problem()
+        if problem is None:  # CUDA libraries load: the model must really run on this GPU
+            assert (auto.provider, opened.provider, auto.gpu_name) == (CUDA, CUDA, probe.name)
+            assert opened.session.get_providers()[0] == CUDA
+            assert auto.reason == f"{probe.name} passed a CUDA test run"
+            assert (forced.provider, opened_cuda.provider) == (CUDA, CUDA)
+            _assert_cuda_embeds_like_cpu(tmp_path)
+        else:  # the loader's own reason, not a silent fallback
+            assert (auto.provider, opened.provider) == (CPU, CPU)
+            assert auto.reason == f"CUDA provider failed: {problem} — using CPU"
         return
     assert (auto.provider, opened.provider, auto.requested) == (CPU, CPU, "auto")
     assert auto.reason == probe.reason and "no NVIDIA GPU found" in auto.reason
@@ -91,10 +101,31 @@ def test_gpu_found_but_cuda_libraries_missing(model_file) -> None:
     problem = cuda_provider_problem()
     opened, decision = select_session(model_file, "auto", 1, 32, probe=H100)
     if problem is None:  # a machine with CUDA libraries: the session must really run
-        assert opened.provider in (CPU, CUDA)
+        if probe_gpu().found:  # ...on the GPU that is there
+            assert (decision.provider, opened.provider) == (CUDA, CUDA)
+            assert opened.session.get_providers()[0] == CUDA
+            assert decision.gpu_name == H100.name
+            assert decision.reason == f"{H100.name} passed a CUDA test run"
+        else:  # libraries but no device: the CUDA test run itself must fail, and say so
+            assert (decision.provider, opened.provider) == (CPU, CPU)
+            assert decision.reason.startswith("CUDA test run failed: ")
+            assert decision.reason.endswith(" — using CPU")
         return
     assert decision.provider == CPU == opened.provider
     assert decision.reason == f"CUDA provider failed: {problem} — using CPU"
+
+
+def _assert_cuda_embeds_like_cpu(tmp_path) -> None:
+    """The same sentences embedded on CUDA and on CPU agree (fp32 kernels differ slightly)."""
+    texts = ["The staging database listens on port 5433.", "We deploy on Thursdays."]
+    on_gpu = load_embedder(load_settings(tmp_path / "gpu", embedding={"device": "cuda"}))
+    on_cpu = load_embedder(load_settings(tmp_path / "cpu", embedding={"device": "cpu"}))
+    assert (on_gpu.provider, on_cpu.provider) == (CUDA, CPU)
+    a, b = on_gpu.embed_documents(texts), on_cpu.embed_documents(texts)
+    assert a.shape == b.shape and a.shape[0] == 2 and a.shape[1] > 0
+    cosine = (a * b).sum(axis=1)
+    assert float(cosine.min()) > 0.999, cosine
+    assert float(np.abs(a - b).max()) < 1e-2
 
 
 def test_cpu_in_settings_skips_the_gpu(model_file) -> None:

@@ -56,15 +56,22 @@ def test_filters_by_layer_kind_tags_session_and_time(memory: MemoryService) -> N
     q = "things to remember"
     assert {h.record.layer for h in memory.search(q, k=20, layers=["assets"])} == {Layer.ASSETS}
     assert {h.record.kind for h in memory.search(q, k=20, kinds=["fact"])} == {"fact"}
-    assert all("t1" in h.record.tags for h in memory.search(q, k=20, tags=["t1"]))
+    tagged = memory.search(q, k=20, tags=["t1"])
+    assert tagged and all("t1" in h.record.tags for h in tagged)
     assert {h.record.session for h in memory.search(q, k=20, session="s2")} == {"s2"}
     since, until = datetime(2024, 1, 3), datetime(2024, 1, 6)
     got = memory.search(q, k=20, since=since, until=until)
     assert got and all(since <= h.record.created_at < until for h in got)
     assert len(got) == 3
+    # Words that match records in every layer: the filter must keep only Insights' matches.
+    words = "database deploy token marathon revenue coffee"
+    unfiltered = memory.search(words, k=20, mode="keyword")
+    assert {h.record.layer for h in unfiltered} == set(Layer)
     for mode in ("vector", "keyword"):
-        hits = memory.search("database deploy token", k=20, layers=["insights"], mode=mode)
-        assert all(h.record.layer is Layer.INSIGHTS for h in hits)
+        hits = memory.search(words, k=20, layers=["insights"], mode=mode)
+        assert hits and all(h.record.layer is Layer.INSIGHTS for h in hits)
+    keyword = memory.search(words, k=20, layers=["insights"], mode="keyword")
+    assert {h.record.text for h in keyword} == {FACTS[7], FACTS[10]}
 
 
 def test_filtered_vector_search_through_the_graph(memory: MemoryService, monkeypatch) -> None:

@@ -11,8 +11,9 @@ import time
 import pytest
 
 from magray_tui.monitor.gpu import MIN_INTERVAL_S, REOPEN_AFTER, GpuMonitor, monitor_for
-from magray_tui.monitor.gpu_source import NO_NVML, ScriptedSource, demo_reading
+from magray_tui.monitor.gpu_source import NO_NVML
 from magray_tui.services import Services
+from magray_tui.testing.scripted_gpu import ScriptedSource, demo_reading
 
 from ..conftest import wait_until
 

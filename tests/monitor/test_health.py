@@ -19,9 +19,10 @@ from magray_tui.memory import items
 from magray_tui.memory.records import utcnow
 from magray_tui.monitor import health_system
 from magray_tui.monitor.gpu import GpuMonitor
-from magray_tui.monitor.gpu_source import GpuReading, ScriptedSource, demo_reading
+from magray_tui.monitor.gpu_source import GpuReading
 from magray_tui.monitor.health import Status, Thresholds, run_checks
 from magray_tui.services import Services
+from magray_tui.testing.scripted_gpu import ScriptedSource, demo_reading
 
 from .llm_server import models_server, no_provider_keys  # noqa: F401 - a fixture
 
@@ -162,15 +163,37 @@ def test_gpu_states(settings) -> None:
 def test_gpu_check_with_the_real_nvml(settings) -> None:
     """NVML as installed here: no library/GPU gives the no-GPU state, a GPU its reading."""
     monitor = GpuMonitor.from_settings(settings)
+    limits = Thresholds()
     try:
-        result = health_system.check_gpu(settings, monitor, Thresholds())
-        state = monitor.snapshot().state
+        result = health_system.check_gpu(settings, monitor, limits)
+        snap = monitor.snapshot()
     finally:
         monitor.close()
-    if state == "no_gpu":
+    if snap.state == "no_gpu":
         assert result.status is Status.OK and "no NVIDIA GPU found" in result.message
+        return
+    # A machine with a GPU: the expected outcome follows from the readings themselves.
+    readings = [g.reading for g in snap.gpus]
+    assert readings, f"NVML answered ({snap.state}) but gave no GPU"
+    assert result.details["gpus"] == len(readings)
+    if snap.state == "error":
+        assert result.status is Status.DEGRADED
+        return
+    lost = [r for r in readings if r.lost]
+    hot = [r for r in readings if r.temp_c is not None and r.temp_c >= limits.gpu_warn_temp_c]
+    full = [r for r in readings if r.vram_pct is not None and r.vram_pct >= limits.gpu_crit_pct]
+    ecc = [r for r in readings if r.ecc_uncorrected]
+    if not (lost or hot or full or ecc):
+        first = readings[0]
+        assert result.status is Status.OK
+        assert result.message.startswith(f"GPU {first.index} {first.name}")
+    elif len(lost) == len(readings):
+        assert result.status is Status.FAILING
+        assert f"GPU {lost[0].index} stopped answering" in result.message
     else:
-        assert "GPU 0" in result.message or result.status is not Status.OK
+        assert result.status is Status.DEGRADED
+        named = (lost or hot or full or ecc)[0]
+        assert f"GPU {named.index}" in result.message
 
 
 # ---- LLM ------------------------------------------------------------------------------------

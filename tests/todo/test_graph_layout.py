@@ -57,7 +57,7 @@ def test_every_edge_points_right_and_boxes_do_not_overlap():
             apart_x = one.x + one.width <= two.x or two.x + two.width <= one.x
             apart_y = one.y + one.height <= two.y or two.y + two.height <= one.y
             assert apart_x or apart_y, (one, two)
-    assert all(len(line) == lay.width for line in lay.lines)
+    assert lay.lines and all(len(line) == lay.width for line in lay.lines)
     assert len(lay.lines) == lay.height
 
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from magray_tui.monitor.gpu import SERVICE_NAME, GpuMonitor
-from magray_tui.monitor.gpu_source import GIB, GpuProcess, ScriptedSource, demo_reading
+from magray_tui.monitor.gpu_source import GIB, GpuProcess
+from magray_tui.testing.scripted_gpu import ScriptedSource, demo_reading
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.panes.gpu import GpuPane
 from magray_tui.tui.widgets.gpu_processes import GpuProcessTable

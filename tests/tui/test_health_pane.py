@@ -18,8 +18,8 @@ from magray_tui.memory import MemoryError_, items
 from magray_tui.memory.records import utcnow
 from magray_tui.monitor import health_system
 from magray_tui.monitor.gpu import SERVICE_NAME, GpuMonitor
-from magray_tui.monitor.gpu_source import ScriptedSource, demo_reading
 from magray_tui.monitor.metrics import metrics
+from magray_tui.testing.scripted_gpu import ScriptedSource, demo_reading
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.panes import health as health_pane
 from tests.monitor.llm_server import models_server, no_provider_keys  # noqa: F401

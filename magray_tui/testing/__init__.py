@@ -1,0 +1,1 @@
+"""Test doubles that stand behind real interfaces where the hardware is absent."""
