@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from magray_tui.ingest.textfile import open_regular
+
 # Folders and files nobody wants in a knowledge base: VCS data, caches, build output,
 # dependencies, lock files, minified bundles, SVG drawings (markup, not knowledge).
 DEFAULT_IGNORES: tuple[str, ...] = (
@@ -157,7 +159,8 @@ def _decide(rules: Sequence[Rule], rel: str, name: str, is_dir: bool, state: boo
 
 def _read_lines(path: str) -> list[str] | None:
     try:
-        with open(path, "rb") as fh:
+        # Not plain open(): a .gitignore swapped for a FIFO would block the walk forever.
+        with os.fdopen(open_regular(path, follow_symlinks=True), "rb") as fh:
             data = fh.read(1_000_000)
     except OSError:
         return None

@@ -3,13 +3,19 @@
 Order: a byte-order mark (UTF-8, UTF-16, UTF-32) decides; then NUL bytes mean binary
 (unless the bytes look like BOM-less UTF-16); then strict UTF-8; then cp1252, then
 latin-1 (which decodes anything), with a note saying so.
+
+Files are opened with `open_regular`: O_NOFOLLOW | O_NONBLOCK, then the descriptor is
+checked to be a regular file. A file swapped for a FIFO after the folder was listed would
+otherwise block the reader forever; one swapped for a symlink would be followed.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 
 SNIFF_BYTES = 8192
@@ -117,10 +123,36 @@ def _looks_binary(head: bytes) -> bool:
     return _utf16_without_bom(head) is None
 
 
+class NotRegularFile(OSError):
+    """The path is (now) a FIFO, device, socket or folder: not opened for reading."""
+
+
+def open_regular(path: str, flags: int = os.O_RDONLY, *, follow_symlinks: bool = False) -> int:
+    """A descriptor for `path` that is certain to be a regular file.
+
+    Opened without following a final symlink (OSError ELOOP; unless `follow_symlinks`) and
+    without blocking on a FIFO; then `fstat` on the descriptor (not the path, which may have
+    changed) must say regular file, else NotRegularFile. The descriptor is made blocking.
+    """
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", path)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _read_bytes(path: str, limit: int) -> bytes:
     """Read at most `limit` + 1 bytes; a binary file stops after its first 8 KB.
     (Tests patch this to simulate unreadable files.)"""
-    with open(path, "rb") as fh:
+    with os.fdopen(open_regular(path), "rb") as fh:
         head = fh.read(SNIFF_BYTES)
         if _looks_binary(head):
             raise NotText("contains NUL bytes")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from magray_tui.ingest import textfile
 from magray_tui.tools.base import ToolError
 
 MAX_PATH_BYTES = 4096
@@ -154,21 +155,11 @@ class Sandbox:
 def open_regular(path: str, flags: int = os.O_RDONLY) -> int:
     """Open a resolved path without following a final symlink and without blocking on a
     FIFO; the descriptor is checked to be a regular file. Raises SandboxError or OSError."""
-    flags |= (
-        getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    )
     try:
-        fd = os.open(path, flags)
+        return textfile.open_regular(path, flags)
+    except textfile.NotRegularFile:
+        raise SandboxError("not a regular file") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise SandboxError("the file became a symlink after it was checked") from None
         raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SandboxError("not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
