@@ -12,11 +12,19 @@ Which rule decides:
 2. among matching rules the most specific wins: a rule with a glob beats a bare one, then
    the glob with more literal (non-wildcard) characters, then an exact tool name beats `*`;
 3. on a tie the stricter action wins (deny > ask > allow).
+
+A call may name several things at once (a shell command line that runs `env rm …` runs
+`env` and `rm`): each is decided on its own and the strictest decision wins.
+
+Files whose names say they hold secrets (`.env`, `.env.*`, `*.pem`, `*.key`, `id_*`
+private keys, `.netrc`, …) are matched by their base name in built-in `ask` rules for
+`read_file`, so reading one asks first unless a rule of the user's says otherwise.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +49,31 @@ DEFAULT_POLICY: dict[str, Action] = {
     "*": "ask",  # a tool added later asks until someone decides otherwise
 }
 
+# Base names of files that usually hold credentials: reading one asks (built-in rules),
+# search_files does not look inside them. `id_*.pub` (public keys) is exempt.
+SECRET_FILE_GLOBS: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.env",
+    "*.pem",
+    "*.key",
+    "id_*",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    "*.p12",
+    "*.pfx",
+)
+_PUBLIC_KEY = "id_*.pub"
+
+
+def is_secret_file(path: str) -> bool:
+    """True when the base name of `path` matches SECRET_FILE_GLOBS (not a .pub key)."""
+    name = posixpath.basename(path.rstrip("/"))
+    if fnmatch.fnmatchcase(name, _PUBLIC_KEY):
+        return False
+    return any(fnmatch.fnmatchcase(name, glob) for glob in SECRET_FILE_GLOBS)
+
 
 class PolicyError(ValueError):
     pass
@@ -52,6 +85,7 @@ class Rule:
     glob: str | None
     action: Action
     text: str  # as written, for messages
+    basename: bool = False  # built-in secret-file rules: the glob meets the base name only
 
     @property
     def specificity(self) -> tuple[int, int, int]:
@@ -63,6 +97,8 @@ class Rule:
             return False
         if self.glob is None:
             return True
+        if self.basename:
+            return any(fnmatch.fnmatchcase(posixpath.basename(s), self.glob) for s in subjects)
         return any(fnmatch.fnmatchcase(s, self.glob) for s in subjects)
 
 
@@ -97,6 +133,20 @@ def _parse(rules: Mapping[str, str]) -> tuple[Rule, ...]:
     return tuple(parse_rule(k, v) for k, v in rules.items())
 
 
+def _secret_rules() -> tuple[Rule, ...]:
+    rules = [
+        Rule("read_file", glob, "ask", f"read_file:{glob} (may hold secrets)", basename=True)
+        for glob in SECRET_FILE_GLOBS
+    ]
+    # More literal characters than `id_*`, so a public key reads without asking.
+    rules.append(Rule("read_file", _PUBLIC_KEY, "allow", f"read_file:{_PUBLIC_KEY}", True))
+    return tuple(rules)
+
+
+def _stricter(a: Decision, b: Decision) -> Decision:
+    return b if _STRICTNESS[b.action] > _STRICTNESS[a.action] else a
+
+
 def _pick(rules: Iterable[Rule], tool: str, subjects: Sequence[str]) -> Rule | None:
     found = [r for r in rules if r.matches(tool, subjects)]
     if not found:
@@ -110,6 +160,8 @@ class Policy:
     ) -> None:
         self.rules = _parse(rules or {})
         self.defaults = _parse(defaults)
+        if defaults is DEFAULT_POLICY:
+            self.defaults += _secret_rules()
 
     def decide(self, tool: str, subjects: Sequence[str] = ()) -> Decision:
         rule = _pick(self.rules, tool, subjects)
@@ -119,6 +171,29 @@ class Policy:
         if rule is not None:
             return Decision(rule.action, rule, True)
         return Decision("ask", None, True)
+
+    def decide_each(
+        self, tool: str, subjects: Sequence[str], also: Sequence[Sequence[str]] = ()
+    ) -> Decision:
+        """The strictest decision over everything one call does.
+
+        `subjects` as for `decide`. Each group in `also` is one more thing the call does:
+        its first entry as written, then other spellings of the same thing (a program's
+        resolved path, its base name). The written form decides; another spelling can only
+        make it stricter, and only through a rule with a glob (so `shell:rm *` = deny meets
+        `/bin/rm`, but `shell:git status*` = allow does not let `./git status` through).
+        """
+        decision = self.decide(tool, subjects)
+        for group in also:
+            if not group:
+                continue
+            this = self.decide(tool, group[:1])
+            for spelling in group[1:]:
+                other = self.decide(tool, (spelling,))
+                if other.rule is not None and other.rule.glob is not None:
+                    this = _stricter(this, other)
+            decision = _stricter(decision, this)
+        return decision
 
     def hides(self, tool: str) -> bool:
         """True when every call of `tool` is denied, so the model need not see it.

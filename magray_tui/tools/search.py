@@ -3,8 +3,13 @@
 Walks with the ingest walker and ignore rules (.gitignore, .git, node_modules, caches...),
 so it sees what ingestion sees: symlinks are not followed, binaries and files over 2 MB are
 skipped. A search stops at `max_results` matches or after a time budget, and says so.
-Python's `re` cannot be interrupted inside one match, so a pathological regex on one long
-line can still take long; lines are cut to 2,000 characters before matching to bound it.
+
+Regular expressions run on RE2 (tools/regex.py): linear time, so one line (cut to 2,000
+characters) costs milliseconds whatever the pattern, and the budget, checked per line, is
+a hard deadline. Files are opened with O_NOFOLLOW | O_NONBLOCK and checked on the
+descriptor (a file swapped for a FIFO is skipped, not waited on). Files whose names say
+they hold secrets (`.env`, keys, `.netrc`, see `policy.SECRET_FILE_GLOBS`) are not
+searched: their lines would bypass the confirmation `read_file` asks for them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from magray_tui.tools.base import (
     clip,
 )
 from magray_tui.tools.context import ToolContext
+from magray_tui.tools.policy import is_secret_file
+from magray_tui.tools.regex import Matcher, compile_regex
 from magray_tui.tools.sandbox import Resolved
 from magray_tui.tools.schema import obj
 
@@ -38,20 +45,15 @@ SHOWN_LINE_CHARS = 240
 TIME_BUDGET_S = 10.0
 
 
-def _matcher(args: dict[str, Any]) -> re.Pattern[str]:
+def _matcher(args: dict[str, Any]) -> Matcher:
     query: str = args["query"]
-    flags = 0 if args.get("case_sensitive", False) else re.IGNORECASE
-    if not args.get("regex", False):
-        return re.compile(re.escape(query), flags)
-    try:
-        return re.compile(query, flags)
-    except re.error as exc:
-        raise ToolError(f"invalid regular expression: {exc}") from None
-    except RecursionError:
-        raise ToolError("invalid regular expression: too deeply nested") from None
+    case_sensitive = args.get("case_sensitive", False)
+    if args.get("regex", False):
+        return compile_regex(query, case_sensitive)
+    return re.compile(re.escape(query), 0 if case_sensitive else re.IGNORECASE).search
 
 
-def _search(ctx: ToolContext, r: Resolved, pattern: re.Pattern[str], args: dict[str, Any]):
+def _search(ctx: ToolContext, r: Resolved, search: Matcher, args: dict[str, Any]):
     if not r.exists():
         raise ToolError(f"not found: {r.rel}")
     limit: int = args.get("max_results", 100)
@@ -73,8 +75,11 @@ def _search(ctx: ToolContext, r: Resolved, pattern: re.Pattern[str], args: dict[
         ):
             continue
         if time.monotonic() > deadline:
-            stopped = f"stopped after {TIME_BUDGET_S:.0f} s"
+            stopped = _too_slow()
             break
+        if is_secret_file(rel):
+            on_skip("secret", entry.path)
+            continue
         try:
             text = read_text_file(entry.path, MAX_FILE_BYTES).text
         except (NotText, ValueError):
@@ -86,7 +91,10 @@ def _search(ctx: ToolContext, r: Resolved, pattern: re.Pattern[str], args: dict[
         searched += 1
         found_here = False
         for n, line in enumerate(split_lines(text), 1):
-            if pattern.search(line[:MAX_LINE_CHARS]):
+            if time.monotonic() > deadline:
+                stopped = _too_slow()
+                break
+            if search(line[:MAX_LINE_CHARS]):
                 found_here = True
                 shown = line.strip()
                 if len(shown) > SHOWN_LINE_CHARS:
@@ -105,9 +113,21 @@ def _search(ctx: ToolContext, r: Resolved, pattern: re.Pattern[str], args: dict[
     if skipped.get("binary") or skipped.get("too_large"):
         n = skipped.get("binary", 0) + skipped.get("too_large", 0)
         notes.append(f"[{n} binary or large files skipped]")
+    if skipped.get("secret"):
+        notes.append(
+            f"[{skipped['secret']} files that may hold secrets (.env, keys) not searched; "
+            "read_file asks before showing one]"
+        )
     body = "\n".join(hits) if hits else f"no matches for {args['query']!r} under {r.rel}"
     body, cut = clip("\n".join([body, *notes]), ctx.cap)
     return ToolResult(True, body + ("\n[output truncated]" if cut else ""), summary)
+
+
+def _too_slow() -> str:
+    return (
+        f"stopped after {TIME_BUDGET_S:.0f} s: the pattern is too slow for this much text; "
+        "narrow the path or glob"
+    )
 
 
 def _prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:
