@@ -50,6 +50,10 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, home: Path | None, log_level: str | None) -> None:
     """magray: a terminal workstation for an AI agent with a layered vector memory."""
+    # Before any tool can run: commands magray starts cannot read its /proc environ.
+    from magray_tui.tools.procguard import protect_process
+
+    protect_process()
     ctx.obj = AppContext(home=home, log_level=log_level.upper() if log_level else None)
     if ctx.invoked_subcommand is None:
         ctx.obj.settings()  # a malformed config stops here with a one-line message

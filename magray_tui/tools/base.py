@@ -71,12 +71,16 @@ class Prepared:
 
     `subjects` are the strings a "tool:glob" policy rule is matched against (for a path:
     its workspace-relative form and its absolute form; for shell: the command line).
+    `also` lists further things the call does (for shell: every program the command line
+    runs, unwrapped from `env`, `sh -c`, …), each as (as written, *other spellings); the
+    policy decides each and the strictest decision wins (see `Policy.decide_each`).
     """
 
     subjects: tuple[str, ...]
     confirmation: Confirmation
     execute: Callable[[], ToolResult]
     needs_asking: bool = True  # False when the call would change nothing (an identical write)
+    also: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

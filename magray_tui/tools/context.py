@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from magray_tui.tools.procguard import is_secret_name, scrub_value
 from magray_tui.tools.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from magray_tui.config import ToolSettings
 
-# Variables that commonly hold credentials; never handed to a child process.
-_SECRET_NAME = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|COOKIE|SESSION|AUTH|PRIVATE|"
-    r"^AWS_|^AZURE_|^GCP_|^GOOGLE_|^MAGRAY_|_PAT$|DSN$|DATABASE_URL$",
-    re.IGNORECASE,
-)
-
 
 def safe_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The current environment without anything that looks like a secret."""
-    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+    """The current environment without anything that looks like a secret: variables with
+    secret-looking names are dropped, credentials inside URL values are removed."""
+    env = {k: scrub_value(v) for k, v in os.environ.items() if not is_secret_name(k)}
     env.update(extra or {})
     return env
 

@@ -151,7 +151,7 @@ class ToolRegistry:
         if problem:
             raise ToolError(f"invalid arguments: {problem}")
         prepared = tool.prepare(args)
-        decision = self.policy.decide(name, prepared.subjects)
+        decision = self.policy.decide_each(name, prepared.subjects, prepared.also)
         target = one_line(prepared.subjects[0], 80) if prepared.subjects else ""
         if decision.action == "deny":
             raise ToolError(f"policy denies {name} on {target!r} ({decision.reason()})")

@@ -2,11 +2,16 @@
 
 The command line is split with `shlex` into an argv and executed directly: `;`, `|`,
 `&&`, `$(...)`, backticks and redirections are ordinary arguments, never interpreted. The
-confirmation shows that exact argv. The child gets no stdin, an environment without
-variables that look like secrets, its own process group (killed whole on timeout), and its
-output is read up to the cap; the rest is drained and counted, so a chatty command cannot
-fill memory. Arguments are not confined to the workspace: that is why the tool is off by
-default and asks.
+confirmation shows that exact argv. The child gets no stdin and an environment without
+variables that look like secrets (nor credentials inside URL values). On Linux it runs
+under a small supervisor (`reaper.py`, a child subreaper): when the command exits, times
+out or is cancelled, everything it started is killed, `&`, `setsid` and double forks
+included, before the call returns. magray itself is made undumpable first
+(`procguard.py`), so the command cannot read magray's environment from /proc. Output is
+read up to the cap; the rest is drained and counted, so a chatty command cannot fill
+memory. Arguments are not confined to the workspace: that is why the tool is off by
+default and asks. Policy rules match every program the command line runs, however it is
+spelled (`programs.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -30,7 +36,12 @@ from magray_tui.tools.base import (
     one_line,
 )
 from magray_tui.tools.context import ToolContext, safe_env
+from magray_tui.tools.procguard import protect_process
+from magray_tui.tools.programs import policy_groups
 from magray_tui.tools.schema import obj
+
+REAPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+SUPERVISED = sys.platform.startswith("linux")
 
 MAX_COMMAND_CHARS = 16_000
 
@@ -56,18 +67,38 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+def _spawn(argv: list[str], cwd: str) -> tuple[subprocess.Popen[bytes], int | None]:
+    """The command, under the supervisor where there is one; (process, control fd)."""
+    common: dict[str, Any] = {
+        "cwd": cwd,
+        "env": safe_env(),
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.STDOUT,
+        "start_new_session": True,  # its own process group and session
+        "shell": False,
+    }
+    if not SUPERVISED:
+        return subprocess.Popen(argv, **common), None
+    control_r, control_w = os.pipe()
+    try:
+        supervisor = [sys.executable, "-I", "-S", REAPER, str(control_r), "--", *argv]
+        proc = subprocess.Popen(supervisor, pass_fds=(control_r,), **common)
+    except BaseException:
+        os.close(control_w)
+        raise
+    finally:
+        os.close(control_r)
+    return proc, control_w
+
+
 def run_argv(argv: list[str], cwd: str, timeout: float, cap: int) -> tuple[int | None, bytes, int]:
-    """(exit status or None on timeout, first `cap` bytes of stdout+stderr, bytes dropped)."""
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=safe_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so a timeout kills the children too
-        shell=False,
-    )
+    """(exit status or None on timeout, first `cap` bytes of stdout+stderr, bytes dropped).
+
+    When it returns, no process the command started is left (Linux: the supervisor
+    killed and reaped them all; elsewhere: the command's process group is killed)."""
+    protect_process()
+    proc, control = _spawn(argv, cwd)
     kept = bytearray()
     dropped = 0
 
@@ -81,25 +112,47 @@ def run_argv(argv: list[str], cwd: str, timeout: float, cap: int) -> tuple[int |
 
     reader = threading.Thread(target=pump, name="magray-shell-output", daemon=True)
     reader.start()
+    status: int | None
     try:
-        status: int | None = proc.wait(timeout=timeout)
+        status = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill(proc)
-        proc.wait()
         status = None
-    # Grandchildren may hold the pipe open after the child exits: give them a moment.
-    deadline = time.monotonic() + 2.0
-    reader.join(timeout=max(0.0, deadline - time.monotonic()))
-    if reader.is_alive():
-        _kill(proc)
-        reader.join(timeout=2.0)
+        if control is not None:
+            os.write(control, b"k")  # the supervisor kills the whole tree, then exits
+            try:
+                proc.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+        else:
+            _kill(proc)
+        proc.wait()
+    finally:
+        if control is not None:
+            os.close(control)
+    if control is None:
+        _kill(proc)  # no supervisor: at least the command's process group goes
+    elif status is not None and status < 0:
+        status = 128 - status  # the supervisor itself was killed by a signal
+    # With the supervisor gone no writer is left; without one, a grandchild outside the
+    # process group may still hold the pipe: it is not waited for past 2 s.
+    reader.join(timeout=2.0)
     return status, bytes(kept), dropped
 
 
-def _execute(ctx: ToolContext, argv: list[str], cwd: str) -> ToolResult:
-    exe = shutil.which(argv[0], path=safe_env().get("PATH")) if "/" not in argv[0] else argv[0]
+def _program(argv0: str, cwd: str) -> str:
+    exe = shutil.which(argv0, path=safe_env().get("PATH")) if "/" not in argv0 else argv0
     if exe is None:
-        raise ToolError(f"command not found: {argv[0]}")
+        raise ToolError(f"command not found: {argv0}")
+    exe = os.path.join(cwd, exe)  # a relative path (./x) is taken from the command's cwd
+    if not os.path.exists(exe):
+        raise ToolError(f"command not found: {argv0}")
+    if os.path.isdir(exe) or not os.access(exe, os.X_OK):
+        raise ToolError(f"not executable: {argv0}")
+    return exe
+
+
+def _execute(ctx: ToolContext, argv: list[str], cwd: str) -> ToolResult:
+    exe = _program(argv[0], cwd)
     timeout = ctx.settings.shell_timeout_s
     started = time.monotonic()
     try:
@@ -139,6 +192,7 @@ def _prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:
         (line,),
         Confirmation("shell", f"Run {one_line(line, 100)}", detail),
         lambda: _execute(ctx, argv, cwd.path),
+        also=policy_groups(argv, cwd.path, safe_env().get("PATH")),
     )
 
 
