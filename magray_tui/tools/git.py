@@ -1,8 +1,10 @@
 """git_status and git_diff: git run directly (no shell) on a path inside the workspace.
 
-The path is also the pathspec, so a workspace that is a sub-folder of a bigger repository
-only shows its own files. Git is told not to run anything a repository's config could name
-(fsmonitor, external diff, textconv), not to prompt and not to take optional locks.
+The path is also the pathspec (after `--`: a path is never an option), so a workspace that
+is a sub-folder of a bigger repository only shows its own files. Git never reads the
+repository's own config: it runs on a private GIT_DIR holding only allow-listed keys
+(`gitrepo.py`), so no filter, hook, fsmonitor, external diff or any other program a config
+can name is run. It does not prompt and takes no optional locks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 from typing import Any
 
+from magray_tui.tools import gitrepo
 from magray_tui.tools.base import (
     Confirmation,
     Prepared,
@@ -23,39 +26,45 @@ from magray_tui.tools.base import (
     diff_counts,
 )
 from magray_tui.tools.context import ToolContext, safe_env
+from magray_tui.tools.procguard import protect_process
 from magray_tui.tools.sandbox import Resolved
 from magray_tui.tools.schema import obj
 
-_SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
-_GIT_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_OPTIONAL_LOCKS": "0",
-    "GIT_PAGER": "cat",
-    "PAGER": "cat",
-}
+
+def _base_env() -> dict[str, str]:
+    # No inherited GIT_* variable (GIT_DIR, GIT_CONFIG_*, GIT_EXTERNAL_DIFF...) applies.
+    return {k: v for k, v in safe_env().items() if not k.startswith("GIT_")} | gitrepo.BASE_ENV
 
 
 def run_git(ctx: ToolContext, folder: str, args: list[str], label: str = ".") -> str:
     git = shutil.which("git")
     if git is None:
         raise ToolError("git is not installed (not found on PATH)")
-    argv = [git, *_SAFE_CONFIG, "--no-pager", *args]
-    # No inherited GIT_* variable (GIT_DIR, GIT_CONFIG_*, GIT_EXTERNAL_DIFF...) applies.
-    env = {k: v for k, v in safe_env().items() if not k.startswith("GIT_")} | _GIT_ENV
+    repo = gitrepo.find_repo(folder)
+    if repo is None:
+        raise ToolError(f"{label} is not inside a git repository")
+    protect_process()
+    timeout = ctx.settings.shell_timeout_s
+    env = _base_env()
     try:
-        done = subprocess.run(
-            argv,
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=ctx.settings.shell_timeout_s,
-            check=False,
-        )
+        pairs = gitrepo.read_config(git, os.path.join(repo.commondir, "config"), env, timeout)
+        fmt, keep = gitrepo.allowed(pairs)
+        with gitrepo.shadow_gitdir(repo, fmt) as shadow:
+            env |= {"GIT_DIR": shadow, "GIT_WORK_TREE": repo.worktree}
+            env |= gitrepo.config_env([*keep, *gitrepo.HARDENING])
+            done = subprocess.run(
+                [git, "--no-pager", *args],
+                cwd=folder,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
     except subprocess.TimeoutExpired:
-        raise ToolError(f"git took longer than {ctx.settings.shell_timeout_s:g} s") from None
+        raise ToolError(f"git took longer than {timeout:g} s") from None
     except OSError as exc:
-        raise ToolError(f"cannot run git: {exc.strerror}") from None
+        raise ToolError(f"cannot run git: {exc.strerror or exc}") from None
     err = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0:
         if "not a git repository" in err:
@@ -72,7 +81,8 @@ def _folder(r: Resolved) -> str:
 
 
 def _status(ctx: ToolContext, r: Resolved) -> ToolResult:
-    out = run_git(ctx, _folder(r), ["status", "--short", "--branch", "--", r.path], r.rel)
+    args = ["status", "--short", "--branch", "--ignore-submodules=all", "--", r.path]
+    out = run_git(ctx, _folder(r), args, r.rel)
     lines = out.splitlines()
     changes = [x for x in lines if not x.startswith("##")]
     branch = lines[0][3:] if lines and lines[0].startswith("## ") else "?"
@@ -82,7 +92,7 @@ def _status(ctx: ToolContext, r: Resolved) -> ToolResult:
 
 
 def _diff(ctx: ToolContext, r: Resolved, staged: bool) -> ToolResult:
-    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv"]
+    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--ignore-submodules=all"]
     if staged:
         args.append("--cached")
     out = run_git(ctx, _folder(r), [*args, "--", r.path], r.rel)
