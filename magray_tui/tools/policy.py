@@ -55,6 +55,7 @@ SECRET_FILE_GLOBS: tuple[str, ...] = (
     ".env",
     ".env.*",
     "*.env",
+    ".envrc",
     "*.pem",
     "*.key",
     "id_*",

@@ -3,8 +3,11 @@
 `search_files` takes a pattern from the model, so a backtracking engine is a denial of
 service: Python's `re` runs `(a+)+$` on a 30-character line for longer than anyone waits,
 and it cannot be interrupted inside one match. RE2 (the `google-re2` package) matches in
-time linear in the text, whatever the pattern; one line (at most 2,000 characters) takes
-milliseconds at worst, so the search's time budget, checked per line, is a hard deadline.
+time linear in the text, whatever the pattern: the cost of one line is bounded by the
+line's length (cut to 2,000 characters) times the size of the compiled pattern, which
+`max_mem` caps (512 KB; a bigger pattern is refused as "too large"). The worst patterns
+found take under a second on one such line, so the search's time budget, checked per
+line, is a hard deadline give or take one line.
 The price: RE2 syntax has no backreferences (`\\1`) and no lookaround (`(?=…)`, `(?<!…)`);
 such a pattern is refused with a one-line reason.
 """
@@ -17,6 +20,7 @@ from typing import Any
 from magray_tui.tools.base import ToolError, one_line
 
 Matcher = Callable[[str], Any]
+MAX_MEM = 512 * 1024  # bounds the program, hence the time per line (see above)
 
 
 def _reason(exc: Exception) -> str:
@@ -37,6 +41,7 @@ def compile_regex(pattern: str, case_sensitive: bool) -> Matcher:
     options = re2.Options()
     options.log_errors = False  # RE2 logs to stderr otherwise: nothing may write there
     options.case_sensitive = case_sensitive
+    options.max_mem = MAX_MEM
     try:
         compiled = re2.compile(pattern, options=options)
     except re2.error as exc:

@@ -125,7 +125,7 @@ def _search(ctx: ToolContext, r: Resolved, search: Matcher, args: dict[str, Any]
 
 def _too_slow() -> str:
     return (
-        f"stopped after {TIME_BUDGET_S:.0f} s: the pattern is too slow for this much text; "
+        f"stopped after {TIME_BUDGET_S:g} s: the pattern is too slow for this much text; "
         "narrow the path or glob"
     )
 
