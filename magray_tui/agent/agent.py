@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from magray_tui.agent import prompt, slash
+from magray_tui.agent import grounding, prompt, slash
 from magray_tui.agent.model import (
     ChatError,
+    ChatMessage,
     ChatSession,
     MemoriesUsed,
     MemoryRef,
@@ -178,14 +179,15 @@ class Agent:
         yield TurnStarted(user_msg, info.label)
 
         started = time.perf_counter()
-        refs, mem_tokens = self._retrieve(session, text)
-        if refs is None:
-            yield Notice("memory is unavailable for this turn (see the log)", level="warning")
-            refs = []
+        cfg = self.settings.agent
         history = [
             m for m in self.sessions.messages(session.id) if not user_msg or m.id < user_msg.id
         ]
-        cfg = self.settings.agent
+        window = prompt.history_window(history, cfg.history_budget_tokens, self._count)
+        refs, mem_tokens = self._retrieve(session, text, window)
+        if refs is None:
+            yield Notice("memory is unavailable for this turn (see the log)", level="warning")
+            refs = []
         specs = [s.openai_schema() for s in self.tools().specs()] if info.supports_tools else []
         messages = prompt.build_messages(
             session_prompt=session.system_prompt,
@@ -232,7 +234,9 @@ class Agent:
                         "summary": result.summary,
                     }
                 )
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": result.output})
+                # Delimited and declared untrusted (prompt.py); the session keeps it raw.
+                content = prompt.tool_block(call.name, result.output)
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
                 self.sessions.add_message(session.id, "tool", result.output, tool_call_id=call.id)
             reply.round_text = ""
         else:
@@ -258,7 +262,11 @@ class Agent:
     def _count(self, text: str) -> int:
         return prompt.estimate_tokens(text)
 
-    def _retrieve(self, session: ChatSession, text: str) -> tuple[list[MemoryRef] | None, int]:
+    def _retrieve(
+        self, session: ChatSession, text: str, window: list[ChatMessage]
+    ) -> tuple[list[MemoryRef] | None, int]:
+        """Memories for this turn: searched, filtered (grounding.py: not the model's own
+        replies, not what the history window holds, no repeats), fitted to the budget."""
         cfg = self.settings.agent
         if cfg.memory_top_k == 0 or cfg.memory_budget_tokens == 0:
             return [], 0
@@ -269,8 +277,9 @@ class Agent:
         except Exception:
             log.exception("retrieval failed")
             return None, 0
+        kept = grounding.grounding_hits(hits, window)
         return prompt.select_memories(
-            prompt.memory_refs(hits), cfg.memory_budget_tokens, self._count
+            prompt.memory_refs(kept), cfg.memory_budget_tokens, self._count
         )
 
     def _remember(self, session: ChatSession, user_msg, reply_msg) -> None:

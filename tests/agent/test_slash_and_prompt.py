@@ -73,7 +73,7 @@ def test_memories_fit_the_budget_best_first() -> None:
     assert [r.id for r in chosen] == ["b", "c"]  # the long one does not fit; later ones do
     assert used <= 50
     system = prompt.system_message(None, chosen, with_tools=False)["content"]
-    assert "- [assets] short fact" in system and "alpha" not in system
+    assert '<memory layer="assets">short fact</memory>' in system and "alpha" not in system
 
 
 def test_history_keeps_the_newest_turns_within_budget() -> None:
