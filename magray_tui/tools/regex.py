@@ -10,11 +10,18 @@ found take under a second on one such line, so the search's time budget, checked
 line, is a hard deadline give or take one line.
 The price: RE2 syntax has no backreferences (`\\1`) and no lookaround (`(?=…)`, `(?<!…)`);
 such a pattern is refused with a one-line reason.
+
+Speed: one call per line costs ~13 µs of binding overhead (Python's `re`: ~0.3 µs), so
+`Regex.block` first asks whether a block of lines (about 2,000 characters, no longer than
+one line may be) holds a match at all, compiled as multi-line with `never_nl` so no match
+crosses a line end; only a block that matches is searched line by line. The two agree on
+every pattern except `\\A` and `\\z` (start and end of the text), for which `block` is None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from magray_tui.tools.base import ToolError, one_line
@@ -29,8 +36,21 @@ def _reason(exc: Exception) -> str:
     return one_line(text, 120)
 
 
-def compile_regex(pattern: str, case_sensitive: bool) -> Matcher:
-    """A `search(line)` for `pattern` (RE2 syntax), or ToolError saying why not."""
+@dataclass(frozen=True)
+class Regex:
+    line: Matcher  # search one line (no newline in it)
+    block: Matcher | None  # does any line of a "\n"-joined block match? None: ask each line
+
+
+def compile_regex(pattern: str, case_sensitive: bool) -> Regex:
+    """`pattern` (RE2 syntax) compiled for lines and blocks, or ToolError saying why not."""
+    line = _compile(pattern, case_sensitive, multi_line=False)
+    if "\\A" in pattern or "\\z" in pattern:
+        return Regex(line, None)
+    return Regex(line, _compile(f"(?m){pattern}", case_sensitive, multi_line=True))
+
+
+def _compile(pattern: str, case_sensitive: bool, *, multi_line: bool) -> Matcher:
     try:
         import re2
     except ImportError:  # pragma: no cover - a declared dependency
@@ -42,6 +62,7 @@ def compile_regex(pattern: str, case_sensitive: bool) -> Matcher:
     options.log_errors = False  # RE2 logs to stderr otherwise: nothing may write there
     options.case_sensitive = case_sensitive
     options.max_mem = MAX_MEM
+    options.never_nl = multi_line  # a block's match never crosses a line end
     try:
         compiled = re2.compile(pattern, options=options)
     except re2.error as exc:

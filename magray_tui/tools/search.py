@@ -18,6 +18,7 @@ import fnmatch
 import os
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from magray_tui.ingest.chunker import split_lines
@@ -35,25 +36,66 @@ from magray_tui.tools.base import (
 )
 from magray_tui.tools.context import ToolContext
 from magray_tui.tools.policy import is_secret_file
-from magray_tui.tools.regex import Matcher, compile_regex
+from magray_tui.tools.regex import Regex, compile_regex
 from magray_tui.tools.sandbox import Resolved
 from magray_tui.tools.schema import obj
 
 MAX_FILE_BYTES = 2_000_000
 MAX_LINE_CHARS = 2_000
+BLOCK_CHARS = 2_000  # lines asked about at once (regex.py: fewer slow binding calls)
 SHOWN_LINE_CHARS = 240
 TIME_BUDGET_S = 10.0
 
 
-def _matcher(args: dict[str, Any]) -> Matcher:
+def _matcher(args: dict[str, Any]) -> Regex:
     query: str = args["query"]
     case_sensitive = args.get("case_sensitive", False)
     if args.get("regex", False):
         return compile_regex(query, case_sensitive)
-    return re.compile(re.escape(query), 0 if case_sensitive else re.IGNORECASE).search
+    literal = re.compile(re.escape(query), 0 if case_sensitive else re.IGNORECASE).search
+    return Regex(literal, None)
 
 
-def _search(ctx: ToolContext, r: Resolved, search: Matcher, args: dict[str, Any]):
+def _blocks(lines: list[str]) -> Iterator[tuple[int, int, str]]:
+    """(first, end, text): runs of lines, each cut to MAX_LINE_CHARS, joined with "\n" up
+    to about BLOCK_CHARS (a block is never much longer than one line may be)."""
+    i = 0
+    while i < len(lines):
+        j, size = i, 0
+        while j < len(lines) and (
+            j == i or size + min(len(lines[j]), MAX_LINE_CHARS) < BLOCK_CHARS
+        ):
+            size += min(len(lines[j]), MAX_LINE_CHARS) + 1
+            j += 1
+        yield i, j, "\n".join(line[:MAX_LINE_CHARS] for line in lines[i:j])
+        i = j
+
+
+def _matching_lines(
+    lines: list[str], regex: Regex, deadline: float, cut: list[bool] | None = None
+) -> Iterator[int]:
+    """Indexes of the matching lines, in order; past the deadline it stops early and
+    appends True to `cut`."""
+    cut = [] if cut is None else cut
+    if regex.block is None:
+        spans: Iterator[tuple[int, int, str]] = ((i, i + 1, "") for i in range(len(lines)))
+    else:
+        spans = _blocks(lines)
+    for first, end, text in spans:
+        if time.monotonic() > deadline:
+            cut.append(True)
+            return
+        if regex.block is not None and not regex.block(text):
+            continue
+        for n in range(first, end):
+            if end - first > 1 and time.monotonic() > deadline:
+                cut.append(True)
+                return
+            if regex.line(lines[n][:MAX_LINE_CHARS]):
+                yield n
+
+
+def _search(ctx: ToolContext, r: Resolved, regex: Regex, args: dict[str, Any]):
     if not r.exists():
         raise ToolError(f"not found: {r.rel}")
     limit: int = args.get("max_results", 100)
@@ -90,19 +132,19 @@ def _search(ctx: ToolContext, r: Resolved, search: Matcher, args: dict[str, Any]
             continue
         searched += 1
         found_here = False
-        for n, line in enumerate(split_lines(text), 1):
-            if time.monotonic() > deadline:
-                stopped = _too_slow()
+        lines = split_lines(text)
+        cut: list[bool] = []
+        for n in _matching_lines(lines, regex, deadline, cut):
+            found_here = True
+            shown = lines[n].strip()
+            if len(shown) > SHOWN_LINE_CHARS:
+                shown = shown[: SHOWN_LINE_CHARS - 1] + "…"
+            hits.append(f"{rel}:{n + 1}: {shown}")
+            if len(hits) >= limit:
+                stopped = f"stopped at max_results={limit}"
                 break
-            if search(line[:MAX_LINE_CHARS]):
-                found_here = True
-                shown = line.strip()
-                if len(shown) > SHOWN_LINE_CHARS:
-                    shown = shown[: SHOWN_LINE_CHARS - 1] + "…"
-                hits.append(f"{rel}:{n}: {shown}")
-                if len(hits) >= limit:
-                    stopped = f"stopped at max_results={limit}"
-                    break
+        if cut and not stopped:
+            stopped = _too_slow()
         files_hit += found_here
         if stopped:
             break

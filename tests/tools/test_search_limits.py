@@ -10,10 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from magray_tui.ingest.textfile import NotRegularFile, read_text_file
 from magray_tui.tools import ToolRegistry, ToolResult, deny_all
 from magray_tui.tools import search as search_module
+from magray_tui.tools.regex import compile_regex
 from tests.tools.conftest import Workspace
 
 HANG_LIMIT_S = 60.0  # far above any honest run; only a hang gets there
@@ -231,3 +234,35 @@ def test_files_that_may_hold_secrets_are_not_searched(
         "showing one]",
     ]
     assert "sk-live-123" not in result.output
+
+
+BLOCK_PATTERNS = [
+    r"^def \w+",
+    r"\)$",
+    r"^$",
+    r"a\sb",
+    r"[^x]+z",
+    r"(?s)a.b",
+    r"^\s*#",
+    r"foo|^bar$",
+    r"\bx\b",
+    r"\Afoo",
+    r"z\z",
+    r"(?i)AB+C",
+    r".{30,}",
+    r"\d{3}-\d{4}",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(BLOCK_PATTERNS),
+    st.lists(st.text(alphabet="abcxz fo#()\t-0123456789def_\\ndB", max_size=60), max_size=80),
+)
+def test_block_search_finds_exactly_the_lines_a_line_search_finds(
+    pattern: str, lines: list[str]
+) -> None:
+    lines = [x.replace("\n", " ") for x in lines]
+    regex = compile_regex(pattern, case_sensitive=False)
+    expected = [n for n, line in enumerate(lines) if regex.line(line)]
+    assert list(search_module._matching_lines(lines, regex, float("inf"))) == expected
