@@ -179,12 +179,12 @@ class Agent:
         yield TurnStarted(user_msg, info.label)
 
         started = time.perf_counter()
-        cfg = self.settings.agent
+        budgets = grounding.budgets_for(self.settings.agent, info.offline)
         history = [
             m for m in self.sessions.messages(session.id) if not user_msg or m.id < user_msg.id
         ]
-        window = prompt.history_window(history, cfg.history_budget_tokens, self._count)
-        refs, mem_tokens = self._retrieve(session, text, window)
+        window = prompt.history_window(history, budgets.history_tokens, self._count)
+        refs, mem_tokens = self._retrieve(session, text, window, budgets)
         if refs is None:
             yield Notice("memory is unavailable for this turn (see the log)", level="warning")
             refs = []
@@ -194,7 +194,7 @@ class Agent:
             memories=refs,
             history=history,
             user_text=text,
-            history_budget=cfg.history_budget_tokens,
+            history_budget=budgets.history_tokens,
             count=self._count,
             with_tools=bool(specs),
             offline=info.offline,
@@ -263,24 +263,26 @@ class Agent:
         return prompt.estimate_tokens(text)
 
     def _retrieve(
-        self, session: ChatSession, text: str, window: list[ChatMessage]
+        self,
+        session: ChatSession,
+        text: str,
+        window: list[ChatMessage],
+        budgets: grounding.Budgets,
     ) -> tuple[list[MemoryRef] | None, int]:
-        """Memories for this turn: searched, filtered (grounding.py: not the model's own
-        replies, not what the history window holds, no repeats), fitted to the budget."""
-        cfg = self.settings.agent
-        if cfg.memory_top_k == 0 or cfg.memory_budget_tokens == 0:
+        """Memories for this turn: searched, filtered (grounding.py: relevant enough, not
+        the model's own replies, not what the history window holds, no repeats), fitted to
+        the budget."""
+        if budgets.top_k == 0 or budgets.memory_tokens == 0:
             return [], 0
         try:
             hits = self.memory().search(
-                text, k=cfg.memory_top_k, count_access=True, reader_session=session.id
+                text, k=budgets.top_k, count_access=True, reader_session=session.id
             )
         except Exception:
             log.exception("retrieval failed")
             return None, 0
         kept = grounding.grounding_hits(hits, window)
-        return prompt.select_memories(
-            prompt.memory_refs(kept), cfg.memory_budget_tokens, self._count
-        )
+        return prompt.select_memories(prompt.memory_refs(kept), budgets.memory_tokens, self._count)
 
     def _remember(self, session: ChatSession, user_msg, reply_msg) -> None:
         """User and assistant messages go to Interact, tagged with the session."""

@@ -9,6 +9,13 @@ the model itself said:
 - **messages in the history window**: a chat record whose message is already replayed in
   this prompt's history adds nothing but tokens.
 - **duplicates**: the same text (whitespace and case aside) counts once, the best-ranked.
+- **weak matches**: a hit whose vector cosine (`parts["vector"]`) is under
+  `RELEVANCE_FLOOR`; a hit found by keywords alone (no cosine) only when it is the best
+  keyword match. Calibrated by `benchmarks/calibrate_grounding_floor.py` (24 memories, 24
+  answerable questions each with one paraphrased relevant memory, 12 unrelated messages,
+  packaged MiniLM): at 0.25 every relevant memory is kept (the lowest scored 0.26) while
+  irrelevant memories sent fall from 7.25 to 0.50 per message, and from 8 to 0.08 for a
+  message like "hello"; 0.30 would lose one relevant memory in 24.
 
 What survives keeps the search's order; `prompt.select_memories` then fits the budget.
 """
@@ -16,7 +23,34 @@ What survives keeps the search's order; `prompt.select_memories` then fits the b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+RELEVANCE_FLOOR = 0.25
+# The embedded offline model (SmolLM2-135M, 4,096-token context, a few tokens per second of
+# prompt on a small CPU) gets a small prompt: every token it reads delays the first one.
+OFFLINE_LIMITS = {"memory_budget_tokens": 300, "memory_top_k": 4, "history_budget_tokens": 600}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    memory_tokens: int
+    top_k: int
+    history_tokens: int
+
+
+def budgets_for(agent_settings: Any, offline: bool) -> Budgets:
+    """The configured budgets (`[agent]`), capped for the offline model."""
+    values = {
+        key: getattr(agent_settings, key)
+        for key in ("memory_budget_tokens", "memory_top_k", "history_budget_tokens")
+    }
+    if offline:
+        values = {key: min(value, OFFLINE_LIMITS[key]) for key, value in values.items()}
+    return Budgets(
+        values["memory_budget_tokens"], values["memory_top_k"], values["history_budget_tokens"]
+    )
+
 
 if TYPE_CHECKING:
     from magray_tui.agent.model import ChatMessage
@@ -31,6 +65,13 @@ def is_unconfirmed_reply(record: Record) -> bool:
         record.kind == "chat" and metadata.get("role") == "assistant"
     )
     return said_by_model and str(record.layer) == "interact" and not record.pinned
+
+
+def relevant_enough(hit: Hit, floor: float = RELEVANCE_FLOOR) -> bool:
+    cosine = hit.parts.get("vector")
+    if cosine is None:
+        return hit.parts.get("keyword_rank") == 1
+    return float(cosine) >= floor
 
 
 def _key(text: str) -> str:
@@ -52,7 +93,7 @@ def grounding_hits(hits: Iterable[Hit], window: Sequence[ChatMessage]) -> list[H
     kept = []
     for hit in hits:
         record = hit.record
-        if is_unconfirmed_reply(record) or _in_window(record, window):
+        if not relevant_enough(hit) or is_unconfirmed_reply(record) or _in_window(record, window):
             continue
         key = _key(record.text)
         if key in seen:

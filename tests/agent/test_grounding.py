@@ -142,3 +142,26 @@ def test_the_same_text_grounds_once(agent, services, llm_server):
     events = turn(agent, s.id, "When does the office wifi password rotate?")
     texts = [r.text.casefold() for r in used_memories(events)]
     assert sum("wifi" in t for t in texts) == 1
+
+
+@pytest.mark.parametrize("text", ["hello", "Tell me a joke.", "What is 17 times 23?"])
+def test_a_message_with_nothing_relevant_gets_no_memories(agent, llm_server, text):
+    s = agent.sessions.create("small talk")
+    llm_server.text("Hi!")
+    events = turn(agent, s.id, text)
+    assert used_memories(events) == ()
+    system = llm_server.chat_requests[-1].body["messages"][0]["content"]
+    assert "Relevant memories:" not in system
+    hits = agent.memory().search(text, k=8, count_access=False)
+    assert len(hits) == 8  # the search still returns neighbours: the floor drops them
+
+
+def test_budgets_follow_the_model(settings):
+    from magray_tui.agent.grounding import Budgets, budgets_for
+
+    cfg = settings.agent
+    hosted = budgets_for(cfg, offline=False)
+    assert hosted == Budgets(cfg.memory_budget_tokens, cfg.memory_top_k, cfg.history_budget_tokens)
+    assert budgets_for(cfg, offline=True) == Budgets(300, 4, 600)
+    cfg.memory_top_k = 2
+    assert budgets_for(cfg, offline=True).top_k == 2  # a smaller setting still wins
