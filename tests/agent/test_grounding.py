@@ -162,6 +162,6 @@ def test_budgets_follow_the_model(settings):
     cfg = settings.agent
     hosted = budgets_for(cfg, offline=False)
     assert hosted == Budgets(cfg.memory_budget_tokens, cfg.memory_top_k, cfg.history_budget_tokens)
-    assert budgets_for(cfg, offline=True) == Budgets(300, 4, 600)
+    assert budgets_for(cfg, offline=True) == Budgets(250, 3, 300)
     cfg.memory_top_k = 2
     assert budgets_for(cfg, offline=True).top_k == 2  # a smaller setting still wins
