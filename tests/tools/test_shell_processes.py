@@ -23,6 +23,7 @@ import pytest
 
 from magray_tui.tools import ToolRegistry, deny_all
 from magray_tui.tools.context import safe_env
+from tests.conftest import wait_until
 from tests.tools.conftest import Workspace, make_registry
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
@@ -80,10 +81,7 @@ def test_the_escapes_are_real_without_the_tool() -> None:
         subprocess.run(
             ["sh", "-c", f"setsid sleep {token} >/dev/null 2>&1 &"], check=True, timeout=10
         )
-        deadline = time.monotonic() + 5
-        while not _alive_with(token) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert _alive_with(token)
+        wait_until(lambda: bool(_alive_with(token)), timeout=10)
     finally:
         _kill(_alive_with(token))
 
