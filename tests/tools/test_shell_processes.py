@@ -95,7 +95,7 @@ def test_nothing_the_command_started_survives_the_call(shell: ToolRegistry, name
         took = time.monotonic() - started
         assert result.ok, result.output
         assert _alive_with(token) == []
-        assert took < 10  # returned when the command did, not when the sleep would end
+        assert took < 60  # returned when the command did, not when the 100+ s sleep ends
     finally:
         _kill(_alive_with(token))
 
