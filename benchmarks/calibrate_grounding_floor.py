@@ -145,7 +145,10 @@ def main() -> None:
         2,
     )
     print(f"relevant memories found: {len(found)} of {len(QUESTIONS)}; min cosine {min(found):.3f}")
-    print(write_result("grounding_floor", {"results": results, "hits": rows}))
+    summary = {"relevant_found": len(found), "relevant_min_cosine": round(min(found), 3)}
+    print(
+        write_result("grounding_floor", {"results": results, **summary, "hits_scored": len(rows)})
+    )
 
 
 if __name__ == "__main__":
