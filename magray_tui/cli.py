@@ -7,11 +7,26 @@ imported inside the commands, so `magray --help` stays instant.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from magray_tui.commands import COMMAND_MODULES, AppContext, load_command
+from magray_tui.terminal_text import for_terminal
+
+
+@contextmanager
+def _visible_controls() -> Iterator[None]:
+    """An error line may echo input (a bad option, a file name, a stored text): its
+    control characters are made visible before click prints it to the terminal."""
+    try:
+        yield
+    except click.ClickException as exc:
+        exc.message = for_terminal(exc.message)
+        raise
 
 
 class _LazyGroup(click.Group):
@@ -31,6 +46,14 @@ class _LazyGroup(click.Group):
         if name not in COMMAND_MODULES:
             return None
         return load_command(name)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _visible_controls():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _visible_controls():
+            return super().invoke(ctx)
 
 
 @click.group(cls=_LazyGroup, invoke_without_command=True)

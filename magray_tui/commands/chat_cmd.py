@@ -12,13 +12,14 @@ import threading
 import click
 
 from magray_tui.commands import AppContext, pass_app
+from magray_tui.commands.output import echo
 
 
 def _confirm_on_terminal(confirmation) -> bool:
     if not sys.stdin.isatty():
-        click.echo(f"denied (not interactive): {confirmation.title}", err=True)
+        echo(f"denied (not interactive): {confirmation.title}", err=True)
         return False
-    click.echo(f"\n{confirmation.title}\n{confirmation.detail}", err=True)
+    echo(f"\n{confirmation.title}\n{confirmation.detail}", err=True)
     return click.confirm("Allow?", default=False, err=True)
 
 
@@ -48,13 +49,13 @@ def command(
         sessions = agent.sessions
         if list_sessions:
             for s in sessions.list():
-                click.echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.message_count:>4}  {s.name}")
+                echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.message_count:>4}  {s.name}")
             return
         if export_path:
             if not session_name:
                 raise click.UsageError("--export needs --session NAME")
             path = sessions.export_markdown(sessions.get(session_name).id, export_path)
-            click.echo(f"exported to {path}")
+            echo(f"exported to {path}")
             return
         text = " ".join(message).strip()
         if not text:
@@ -87,33 +88,33 @@ def _stream(agent, session_id: str, text: str) -> str:
         for event in agent.run_turn(session_id, text, confirm=_confirm_on_terminal, cancel=cancel):
             if isinstance(event, m.MemoriesUsed) and event.memories:
                 ids = ", ".join(r.id for r in event.memories)
-                click.echo(f"[{len(event.memories)} memories: {ids}]", err=True)
+                echo(f"[{len(event.memories)} memories: {ids}]", err=True)
             elif isinstance(event, m.ReplyDelta):
-                click.echo(event.text, nl=False)
+                echo(event.text, nl=False)
                 wrote_reply = True
             elif isinstance(event, m.ToolStarted):
-                click.echo(f"\n[tool {event.name} {event.arguments}]", err=True)
+                echo(f"\n[tool {event.name} {event.arguments}]", err=True)
             elif isinstance(event, m.ToolFinished):
-                click.echo(f"[{'ok' if event.ok else 'failed'}: {event.summary}]", err=True)
+                echo(f"[{'ok' if event.ok else 'failed'}: {event.summary}]", err=True)
                 if not wrote_reply and event.output:
-                    click.echo(event.output)
+                    echo(event.output)
             elif isinstance(event, m.Notice):
-                click.echo(event.text, err=event.level != "info")
+                echo(event.text, err=event.level != "info")
             elif isinstance(event, m.PlanProposed):
-                click.echo(event.preview)
+                echo(event.preview)
                 if sys.stdin.isatty() and click.confirm("Add these tasks?", default=False):
                     tasks = agent.apply_plan(event.plan)
-                    click.echo(f"added {len(tasks)} tasks")
+                    echo(f"added {len(tasks)} tasks")
                 else:
-                    click.echo("not applied (use `magray tasks plan --yes` to apply)", err=True)
+                    echo("not applied (use `magray tasks plan --yes` to apply)", err=True)
             elif isinstance(event, m.TurnDone):
                 status = event.status
                 if wrote_reply:
-                    click.echo()
+                    echo()
                 if event.error:
-                    click.echo(f"error: {event.error}", err=True)
+                    echo(f"error: {event.error}", err=True)
     except KeyboardInterrupt:
         cancel.set()
-        click.echo("\n[cancelled]", err=True)
+        echo("\n[cancelled]", err=True)
         return "cancelled"
     return status

@@ -11,6 +11,7 @@ import json
 import click
 
 from magray_tui.commands import AppContext, pass_app
+from magray_tui.commands.output import echo
 from magray_tui.config import Paths, init_config_file, settings_as_toml
 
 
@@ -33,12 +34,12 @@ def show(app: AppContext, as_json: bool) -> None:
             "config_file_exists": exists,
             "settings": settings.model_dump(mode="json"),
         }
-        click.echo(json.dumps(out, indent=2))
+        echo(json.dumps(out, indent=2))
         return
     state = "exists" if exists else "does not exist; `magray config init` writes one"
     # A TOML comment, so the whole output still parses as TOML.
-    click.echo(f"# config file: {config_file} ({state})")
-    click.echo(settings_as_toml(settings), nl=False)
+    echo(f"# config file: {config_file} ({state})")
+    echo(settings_as_toml(settings), nl=False)
 
 
 @command.command("path")
@@ -48,7 +49,7 @@ def path(app: AppContext, show_all: bool) -> None:
     """Print where the config file is."""
     paths = Paths.resolve(app.home)
     if not show_all:
-        click.echo(str(paths.config_file))
+        echo(str(paths.config_file))
         return
     folders = {
         "data": paths.data,
@@ -61,7 +62,7 @@ def path(app: AppContext, show_all: bool) -> None:
         "models": paths.models_dir,
     }
     for name, folder in folders.items():
-        click.echo(f"{name:<7}{folder}")
+        echo(f"{name:<7}{folder}")
 
 
 @command.command("init")
@@ -76,6 +77,6 @@ def init(app: AppContext) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot write {config_file}: {exc.strerror}") from None
     if written:
-        click.echo(f"wrote {config_file}")
+        echo(f"wrote {config_file}")
     else:
-        click.echo(f"{config_file} already exists; left it untouched")
+        echo(f"{config_file} already exists; left it untouched")

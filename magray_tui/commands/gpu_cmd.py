@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
-from magray_tui.commands.output import dump_json, print_table
+from magray_tui.commands.output import dump_json, echo, print_table
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
@@ -71,12 +71,12 @@ def command(ctx: click.Context, as_json: bool) -> None:
         dump_json(snap.to_dict() | {"embedding": device})
         return
     if snap.state == "no_gpu":
-        click.echo(f"GPU: {snap.reason}")
+        echo(f"GPU: {snap.reason}")
     else:
         sys = snap.system
-        click.echo(f"driver {_na(sys.driver_version)}, CUDA {_na(sys.cuda_version)}")
+        echo(f"driver {_na(sys.driver_version)}, CUDA {_na(sys.cuda_version)}")
         if snap.state == "error":
-            click.echo(f"warning: {snap.reason}")
+            echo(f"warning: {snap.reason}")
         header = ["#", "GPU", "UTIL SM/MEM", "VRAM", "TEMP", "POWER", "CLOCK SM/MEM", "FAN"]
         print_table([*header, "PSTATE", "ECC C/U"], [_gpu_row(g.reading) for g in snap.gpus])
         procs = [
@@ -88,7 +88,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
             print_table(["GPU", "PID", "PROCESS", "KIND", "VRAM"], procs)
     name = provider.replace("ExecutionProvider", "")
     why = why.removesuffix(" — embeddings run on CPU").removesuffix(" — using CPU")
-    click.echo(f"embeddings on {name} (embedding.device = {settings.embedding.device}): {why}")
+    echo(f"embeddings on {name} (embedding.device = {settings.embedding.device}): {why}")
 
 
 # ---- bench -----------------------------------------------------------------------------------
@@ -169,6 +169,6 @@ def bench(app: AppContext, n: int, rounds: int, as_json: bool) -> None:
     header = ["DEVICE", "PROVIDER", "GPU", "BATCH", "THREADS", f"{n} TEXTS (s)", "TEXTS/S"]
     print_table(header, table, title=f"embedding throughput, {settings.embedding.model}")
     if speedup is None:
-        click.echo(f"cuda: not measured — {gpu['reason']}")
+        echo(f"cuda: not measured — {gpu['reason']}")
     else:
-        click.echo(f"speed-up CUDA vs CPU: {speedup:.1f}×")
+        echo(f"speed-up CUDA vs CPU: {speedup:.1f}×")

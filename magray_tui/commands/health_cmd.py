@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
-from magray_tui.commands.output import dump_json, print_table
+from magray_tui.commands.output import dump_json, echo, print_table
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
@@ -94,7 +94,7 @@ def _print(report: HealthReport, live: LiveMetrics) -> None:
         print_table(header, latency, title="measured in this run")
     if live.layer_counts:
         counts = " · ".join(f"{k} {v:,}" for k, v in live.layer_counts.items())
-        click.echo(f"memories: {counts}")
+        echo(f"memories: {counts}")
 
 
 def _latency_row(name: str, s: Any) -> tuple[str, ...]:

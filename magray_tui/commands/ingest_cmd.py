@@ -22,7 +22,7 @@ import click
 from magray_tui.commands import AppContext, pass_app
 from magray_tui.commands.errors import friendly_errors
 from magray_tui.commands.memory_cmd import open_memory
-from magray_tui.commands.output import dump_json, echo_err, print_table
+from magray_tui.commands.output import dump_json, echo, echo_err, json_line, print_table
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
 _UNITS |= {"kib": 1024, "mib": 2**20, "gib": 2**30}
@@ -111,14 +111,14 @@ def _options(**kw: Any):
 
 def _print_report(report: Any, as_json: bool, prefix: str = "") -> None:
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        json_line(report.to_dict())
         return
     line = report.summary()
     if report.chunks_added and report.seconds > 0:
         line += f" (embedding {report.embed_seconds / report.seconds:.0%})"
-    click.echo(prefix + line)
+    echo(prefix + line)
     for extra in report.skip_lines():
-        click.echo(prefix + extra)
+        echo(prefix + extra)
 
 
 @click.command("ingest")
@@ -268,7 +268,7 @@ def _unwatch(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
 
     removed = remove_watched(app.settings(), paths)
     for p in removed:
-        click.echo(f"no longer watching {p} (its chunks stay; --remove purges them)")
+        echo(f"no longer watching {p} (its chunks stay; --remove purges them)")
     not_found = len(paths) - len(removed)
     if not_found > 0:
         echo_err(f"{not_found} path(s) were not watched")
@@ -280,6 +280,6 @@ def _remove(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
     with open_memory(app, write=True) as svc:
         report = Ingestor(svc).remove(paths)
     if kw["as_json"]:
-        click.echo(json.dumps(report.to_dict()))
+        echo(json.dumps(report.to_dict()))
     else:
-        click.echo(f"removed {report.chunks_removed:,} chunks of {report.files_removed:,} files")
+        echo(f"removed {report.chunks_removed:,} chunks of {report.files_removed:,} files")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from magray_tui.commands import AppContext
-from magray_tui.commands.output import dump_json, print_table
+from magray_tui.commands.output import dump_json, echo, print_table
 
 
 def _yes(flag: bool) -> str:
@@ -59,9 +59,9 @@ def status(ctx: click.Context, as_json: bool = False, no_check: bool = False) ->
             }
         )
         return
-    click.echo(f"chat uses: {active.label}" if active else f"chat cannot run: {problem}")
+    echo(f"chat uses: {active.label}" if active else f"chat cannot run: {problem}")
     if active and active.offline:
-        click.echo("  (set [llm] model in the config, or a provider key, to use a better model)")
+        echo("  (set [llm] model in the config, or a provider key, to use a better model)")
 
     def answered(row) -> str:
         if row.reachable is None:

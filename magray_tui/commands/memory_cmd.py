@@ -15,8 +15,10 @@ from magray_tui.commands import AppContext, pass_app
 from magray_tui.commands.errors import friendly_errors
 from magray_tui.commands.output import (
     dump_json,
+    echo,
     echo_err,
     hits_table,
+    json_line,
     print_table,
     progress_printer,
     records_table,
@@ -104,7 +106,7 @@ def add_cmd(
     if as_json:
         dump_json(record.to_dict())
         return
-    click.echo(new_id)
+    echo(new_id)
     if "truncated" in record.metadata:
         t = record.metadata["truncated"]
         echo_err(f"note: text truncated from {t['original_bytes']:,} to {t['kept_bytes']:,} bytes")
@@ -187,7 +189,7 @@ def _batch_search(svc: Any, path: Path, opts: dict[str, Any]) -> None:
             }
         except (ValueError, MemoryError_) as exc:
             out = {"line": n, "error": str(exc)}
-        click.echo(json.dumps(out, ensure_ascii=False, default=str))
+        json_line(out)
 
 
 SORTS = {
@@ -255,7 +257,7 @@ def forget_cmd(app: AppContext, refs: tuple[str, ...], reason: str) -> None:
         grace = svc.settings.memory.tombstone_grace_days
         for ref in refs:
             record = svc.forget(ref, reason=reason)
-            click.echo(
+            echo(
                 f"forgot {record.id} (restorable for {grace:g} days: "
                 f"magray memory restore {record.id})"
             )
@@ -269,7 +271,7 @@ def restore_cmd(app: AppContext, refs: tuple[str, ...]) -> None:
     """Bring forgotten memories back."""
     with open_memory(app, write=True) as svc:
         for ref in refs:
-            click.echo(f"restored {svc.restore(ref).id}")
+            echo(f"restored {svc.restore(ref).id}")
 
 
 @command.command("purge")
@@ -292,7 +294,7 @@ def purge_cmd(app: AppContext, refs: tuple[str, ...], all_forgotten: bool, yes: 
             if all_forgotten and not yes:
                 click.confirm("Delete every forgotten memory for good?", abort=True)
             gone = svc.purge(all_forgotten=all_forgotten)
-    click.echo(f"purged {len(gone)} memor{'y' if len(gone) == 1 else 'ies'}")
+    echo(f"purged {len(gone)} memor{'y' if len(gone) == 1 else 'ies'}")
 
 
 @command.command("stats")
@@ -326,7 +328,7 @@ def export_cmd(app: AppContext, path: Path, include_forgotten: bool) -> None:
     """Write memories to a JSON Lines file (one memory per line)."""
     with open_memory(app, write=False) as svc:
         n = svc.export(path, include_forgotten=include_forgotten)
-    click.echo(f"exported {n:,} memories to {path}")
+    echo(f"exported {n:,} memories to {path}")
 
 
 @command.command("import")
@@ -344,7 +346,7 @@ def import_cmd(app: AppContext, path: Path, skip_bad: bool, as_json: bool) -> No
     if as_json:
         dump_json(report.to_dict())
         return
-    click.echo(
+    echo(
         f"imported {report.imported:,}, already present {report.skipped_existing:,}, "
         f"bad lines {len(report.bad_lines):,}"
     )
@@ -360,7 +362,7 @@ def reindex_cmd(app: AppContext) -> None:
     with open_memory(app, write=True) as svc:
         report = svc.reindex(progress=progress_printer("reindexing"))
         n = len(svc.indexes.vectors)
-    click.echo(f"reindexed {n:,} memories in {report.seconds:.2f} s")
+    echo(f"reindexed {n:,} memories in {report.seconds:.2f} s")
 
 
 def _register_lifecycle() -> None:

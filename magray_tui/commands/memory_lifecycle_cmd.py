@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
-from magray_tui.commands.output import dump_json, echo_err, print_table, snippet
+from magray_tui.commands.output import dump_json, echo, echo_err, print_table, snippet
 
 LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=False)
 
@@ -57,7 +57,7 @@ def register(group: click.Group) -> None:
     def pin_cmd(app: AppContext, ref: str) -> None:
         """Pin a memory: it never expires."""
         with open_memory(app, write=True) as svc:
-            click.echo(f"pinned {svc.pin(ref, True).id}")
+            echo(f"pinned {svc.pin(ref, True).id}")
 
     @group.command("unpin")
     @click.argument("ref")
@@ -66,7 +66,7 @@ def register(group: click.Group) -> None:
     def unpin_cmd(app: AppContext, ref: str) -> None:
         """Unpin a memory."""
         with open_memory(app, write=True) as svc:
-            click.echo(f"unpinned {svc.pin(ref, False).id}")
+            echo(f"unpinned {svc.pin(ref, False).id}")
 
     @group.command("set-importance")
     @click.argument("ref")
@@ -77,7 +77,7 @@ def register(group: click.Group) -> None:
         """Set how important a memory is (0 to 1; the default is 0.5)."""
         with open_memory(app, write=True) as svc:
             record = svc.set_importance(ref, value)
-        click.echo(f"{record.id} importance {record.importance:g}")
+        echo(f"{record.id} importance {record.importance:g}")
 
     @group.command("history")
     @click.argument("ref")
@@ -120,7 +120,7 @@ def register(group: click.Group) -> None:
     def undo_cmd(app: AppContext, ref: str) -> None:
         """Reverse the last action on a memory (move, merge, expiry, pin, edit ...)."""
         with open_memory(app, write=True) as svc:
-            click.echo(svc.undo(ref))
+            echo(svc.undo(ref))
 
     @group.command("policy")
     @click.option("--json", "as_json", is_flag=True)
@@ -151,8 +151,8 @@ def register(group: click.Group) -> None:
         if as_json:
             dump_json(data)
             return
-        click.echo(f"active policy: {data['active']} — {status.why}")
-        click.echo(
+        echo(f"active policy: {data['active']} — {status.why}")
+        echo(
             f"thresholds: interact→insights {cfg.to_insights:g}, insights→assets "
             f"{cfg.to_assets:g}, keep expired insights ≥ {cfg.keep_insights:g}"
         )
@@ -162,9 +162,9 @@ def _print_move(record: Any, as_json: bool) -> None:
     if as_json:
         dump_json(record.to_dict())
     elif record.merged_into:
-        click.echo(f"{record.id} merged into its near-duplicate {record.merged_into}")
+        echo(f"{record.id} merged into its near-duplicate {record.merged_into}")
     else:
-        click.echo(f"{record.id} now in {record.layer.value}")
+        echo(f"{record.id} now in {record.layer.value}")
 
 
 def _print_cycle(report: Any, as_json: bool) -> None:
@@ -182,7 +182,7 @@ def _print_cycle(report: Any, as_json: bool) -> None:
         return
     verb = "did" if report.applied else "would do (dry run)"
     counts = ", ".join(f"{n} {k}" for k, n in sorted(report.counts().items())) or "nothing"
-    click.echo(f"{report.policy} policy over {report.considered:,} memories {verb}: {counts}")
+    echo(f"{report.policy} policy over {report.considered:,} memories {verb}: {counts}")
     if report.actions:
         print_table(
             ("id", "action", "from", "to", "score", "reason", "text"),

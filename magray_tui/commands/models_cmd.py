@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from magray_tui.commands import AppContext, pass_app
+from magray_tui.commands.output import echo
 
 if TYPE_CHECKING:
     from magray_tui.ai import ModelInfo
@@ -62,7 +63,7 @@ def list_models(app: AppContext, as_json: bool) -> None:
     _, registry = _registry(app)
     models = registry.list()
     if as_json:
-        click.echo(json.dumps([m.to_dict() for m in models], indent=2))
+        echo(json.dumps([m.to_dict() for m in models], indent=2))
         return
     rows = [
         [
@@ -76,9 +77,9 @@ def list_models(app: AppContext, as_json: bool) -> None:
         ]
         for m in models
     ]
-    click.echo(_table(rows, ["ID", "KIND", "DIM", "POOLING", "ORIGIN", "PATH", "STATUS"]))
+    echo(_table(rows, ["ID", "KIND", "DIM", "POOLING", "ORIGIN", "PATH", "STATUS"]))
     dirs = ", ".join(str(d) for d in registry.models_dirs())
-    click.echo(f"\nmodels dirs searched: {dirs}")
+    echo(f"\nmodels dirs searched: {dirs}")
 
 
 def _check_one(settings: Settings, info: ModelInfo) -> dict[str, Any]:
@@ -118,17 +119,17 @@ def check(app: AppContext, model_id: str | None, as_json: bool) -> None:
     settings, registry = _registry(app)
     results = [_check_one(settings, info) for info in _selected(registry, model_id)]
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        echo(json.dumps(results, indent=2))
     else:
         for r in results:
             if r["status"] == "ok":
                 note = f" ({r['device_note']})" if r["device_note"] else ""
-                click.echo(
+                echo(
                     f"ok      {r['id']}: dim {r['dim']}, {r['provider']}{note}, "
                     f"load {r['load_ms']:.0f} ms, {len(_SAMPLE)} texts in {r['latency_ms']:.1f} ms"
                 )
             else:
-                click.echo(f"{r['status']:<7} {r['id']}: {r['reason']}")
+                echo(f"{r['status']:<7} {r['id']}: {r['reason']}")
     if any(r["status"] == "failed" for r in results):
         raise SystemExit(1)
 
@@ -165,9 +166,9 @@ def warmup(app: AppContext, model_id: str | None, batches: int, as_json: bool) -
         "texts_per_s": round(size * 1000 / statistics.median(timings), 1),
     }
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        echo(json.dumps(result, indent=2))
     else:
-        click.echo(
+        echo(
             f"{result['id']} on {result['provider']}: first batch {result['first_batch_ms']:.1f}"
             f" ms, median {result['median_batch_ms']:.1f} ms for {size} texts"
             f" ({result['texts_per_s']:.0f} texts/s)"

@@ -1,9 +1,17 @@
-"""How the CLI prints: rich tables for people, JSON for scripts. User and model text is
-always passed as plain `Text`, never parsed as markup."""
+"""How the CLI prints: rich tables for people, JSON for scripts.
+
+Everything a command writes for people goes through `echo`, `print_table` or
+`print_fields`: stored and model text may hold terminal escapes (a memory whose text sets
+the window title, a task title that clears the screen), so control characters are made
+visible (magray_tui.terminal_text) and text is never parsed as markup. JSON goes through
+`dump_json` / `json_line`, which escape C1 controls and bidi overrides as well (the JSON
+encoder itself escapes only C0), so even a raw JSON dump on a terminal is inert.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,9 +20,25 @@ from typing import Any
 
 import click
 
+from magray_tui.terminal_text import for_terminal, one_line
+
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may act on: DEL, C1 controls
+# (U+009B is CSI on terminals that honour 8-bit controls) and the bidi overrides.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
 
 def dump_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+    click.echo(json_text(data, indent=2))
+
+
+def json_line(data: Any) -> None:
+    """One compact JSON document on one line (JSON Lines output)."""
+    click.echo(json_text(data))
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _json_default(value: Any) -> Any:
@@ -23,8 +47,29 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def echo_err(message: str) -> None:
-    click.echo(message, err=True)
+def echo(message: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo for people: control characters made visible (newlines and tabs kept).
+
+    Safe on streamed text too: each character is judged on its own, so a reply cut into
+    chunks is cleaned the same as the whole."""
+    click.echo(for_terminal(str(message)), err=err, nl=nl)
+
+
+def echo_err(message: Any) -> None:
+    echo(message, err=True)
+
+
+def cell(value: Any) -> Any:
+    """A table cell: one display line, controls visible; a styled `Text` keeps its style."""
+    from rich.text import Text
+
+    if isinstance(value, Text):
+        plain = value.plain
+        safe = for_terminal(plain, multiline=False)
+        if safe == plain:
+            return value
+        return Text(safe, style=value.style)
+    return Text(for_terminal(str(value), multiline=False))
 
 
 def _console():
@@ -41,17 +86,36 @@ def print_table(
 
     if rows is None:  # a prepared (header, rows) pair
         header, rows = header  # type: ignore[misc]
-    table = Table(title=title, show_header=any(header), header_style="bold", expand=False)
+    safe_title = Text(for_terminal(title, multiline=False)) if title else None
+    table = Table(title=safe_title, show_header=any(header), header_style="bold", expand=False)
     for name in header:
-        table.add_column(name, overflow="fold")
+        table.add_column(for_terminal(str(name), multiline=False), overflow="fold")
     for row in rows:
-        table.add_row(*(Text(str(c)) if not isinstance(c, Text) else c for c in row))
+        table.add_row(*(cell(c) for c in row))
     _console().print(table)
 
 
+def print_fields(fields: Iterable[tuple[str, Any]]) -> None:
+    """`name  value` lines (a record or a task shown in full)."""
+    from rich.text import Text
+
+    console = _console()
+    for name, value in fields:
+        console.print(Text(f"{name:>10}  ", style="bold"), cell(value), sep="")
+
+
+def print_block(text: str, heading: str | None = None) -> None:
+    """A multi-line body (a memory's text, a task's notes): newlines and tabs kept."""
+    from rich.text import Text
+
+    console = _console()
+    if heading:
+        console.print(Text(f"\n{heading}:", style="bold"))
+    console.print(Text(for_terminal(text)))
+
+
 def snippet(text: str, width: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return one_line(text, width)
 
 
 def age(when: datetime | None, now: datetime | None = None) -> str:
@@ -109,9 +173,6 @@ def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[
 
 
 def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
-    from rich.text import Text
-
-    console = _console()
     fields = [
         ("id", record.id),
         ("layer", record.layer.value),
@@ -127,12 +188,10 @@ def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
     ]
     if record.metadata:
         fields.append(("metadata", json.dumps(record.metadata, ensure_ascii=False)))
-    for name, value in fields:
-        console.print(Text(f"{name:>10}  ", style="bold"), Text(value), sep="")
-    console.print()
-    console.print(Text(record.text))
+    print_fields(fields)
+    print_block("\n" + record.text)
     if history:
-        console.print()
+        click.echo()
         print_table(*_history_rows(history), title="history")
 
 

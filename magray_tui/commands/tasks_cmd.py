@@ -14,7 +14,7 @@ import click
 
 from magray_tui.commands import AppContext, pass_app
 from magray_tui.commands.errors import friendly_errors
-from magray_tui.commands.output import dump_json, echo_err, snippet
+from magray_tui.commands.output import dump_json, echo, echo_err, json_text, snippet
 from magray_tui.commands.tasks_views import (
     llm_complete,
     memories_for,
@@ -67,7 +67,7 @@ def add_cmd(app: AppContext, title: tuple[str, ...], **opts: Any) -> None:
     if opts["as_json"]:
         dump_json(task.to_dict())
     else:
-        click.echo(f"{task.id}  {task.glyph} {task.state.value}")
+        echo(f"{task.id}  {task.glyph} {task.state.value}")
 
 
 @command.command("list")
@@ -139,7 +139,7 @@ def _state_command(name: str, method: str, help_text: str) -> None:
         for task in done:
             report_task(task, False)
         if unblocked:
-            click.echo(f"now ready: {', '.join(unblocked)}")
+            echo(f"now ready: {', '.join(unblocked)}")
 
 
 _state_command("done", "done", "Mark TASKS done (their dependents may become ready).")
@@ -188,7 +188,7 @@ def rm_cmd(app: AppContext, task: str, as_json: bool) -> None:
     if as_json:
         dump_json(gone.to_dict())
     else:
-        click.echo(f"deleted {gone.id}  {snippet(gone.title, 60)}")
+        echo(f"deleted {gone.id}  {snippet(gone.title, 60)}")
 
 
 @command.command("dep")
@@ -239,7 +239,7 @@ def path_cmd(app: AppContext, as_json: bool) -> None:
         return
     print_tasks(tasks, False, empty="no open tasks")
     if tasks:
-        click.echo(f"total: {hours:g} h over {len(tasks)} tasks")
+        echo(f"total: {hours:g} h over {len(tasks)} tasks")
 
 
 @command.command("graph")
@@ -256,7 +256,7 @@ def graph_cmd(app: AppContext, fmt: str, only_open: bool) -> None:
     if not tasks and fmt == "text":
         echo_err("no tasks")
         return
-    click.echo(out, nl=False)
+    echo(out, nl=False)
 
 
 @command.command("export")
@@ -267,9 +267,9 @@ def export_cmd(app: AppContext, file: Path | None) -> None:
     """Write every task as JSON to FILE (standard output without one)."""
     with open_todo(app, write=False) as todo:
         data = todo.export_json()
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = json_text(data, indent=2)
     if file is None or str(file) == "-":
-        click.echo(text)
+        click.echo(text)  # JSON: escaped by json_text, not made "visible"
         return
     tmp = file.with_name(file.name + ".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
@@ -294,9 +294,7 @@ def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
     if as_json:
         dump_json([t.to_dict() for t in tasks])
     else:
-        click.echo(
-            f"imported {len(tasks)} tasks" + (f" ({tasks[0].id}…{tasks[-1].id})" if tasks else "")
-        )
+        echo(f"imported {len(tasks)} tasks" + (f" ({tasks[0].id}…{tasks[-1].id})" if tasks else ""))
 
 
 @command.command("undo")
@@ -306,7 +304,7 @@ def undo_cmd(app: AppContext) -> None:
     """Undo the last change to the tasks (repeat to go further back)."""
     with open_todo(app, write=True) as todo:
         what = todo.undo()
-    click.echo(f"undone: {what}" if what else "nothing to undo")
+    echo(f"undone: {what}" if what else "nothing to undo")
 
 
 @command.command("plan")
@@ -326,7 +324,7 @@ def plan_cmd(app: AppContext, goal: tuple[str, ...], **opts: Any) -> None:
         memories = [] if opts["no_memories"] else memories_for(services, text)
         plan = plan_goal(text, llm_complete(services), memories=memories)
         if not opts["as_json"]:
-            click.echo(plan.preview())
+            echo(plan.preview())
         accept = opts["yes"] or (
             sys.stdin.isatty() and not opts["as_json"] and click.confirm("Apply this plan?")
         )
@@ -334,6 +332,6 @@ def plan_cmd(app: AppContext, goal: tuple[str, ...], **opts: Any) -> None:
     if opts["as_json"]:
         dump_json({"plan": plan.to_dict(), "applied": [t.to_dict() for t in tasks]})
     elif tasks:
-        click.echo(f"added {len(tasks)} tasks: {', '.join(t.id for t in tasks)}")
+        echo(f"added {len(tasks)} tasks: {', '.join(t.id for t in tasks)}")
     else:
         echo_err("not applied (run again with --yes to apply)")

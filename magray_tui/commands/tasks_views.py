@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from magray_tui.commands import AppContext
-from magray_tui.commands.output import dump_json, echo_err, print_table, snippet
+from magray_tui.commands.output import (
+    dump_json,
+    echo,
+    echo_err,
+    print_block,
+    print_fields,
+    print_table,
+    snippet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +80,6 @@ def show_task(task: Any, as_json: bool) -> None:
     if as_json:
         dump_json(task.to_dict())
         return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(highlight=False, soft_wrap=False)
     fields = [
         ("id", task.id),
         ("title", task.title),
@@ -91,23 +95,19 @@ def show_task(task: Any, as_json: bool) -> None:
         ("completed", f"{task.completed_at:%Y-%m-%d %H:%M} UTC" if task.completed_at else "-"),
         ("memories", ", ".join(task.memory_links) or "-"),
     ]
-    for name, value in fields:
-        console.print(Text(f"{name:>10}  ", style="bold"), Text(value), sep="")
+    print_fields(fields)
     for name, text in (("description", task.description), ("notes", task.notes)):
         if text:
-            console.print(Text(f"\n{name}:", style="bold"))
-            console.print(Text(text))
+            print_block(text, heading=name)
     if task.artifacts:
-        console.print(Text("\nartifacts:", style="bold"))
-        for item in task.artifacts:
-            console.print(Text(f"  - {item}"))
+        print_block("\n".join(f"  - {item}" for item in task.artifacts), heading="artifacts")
 
 
 def report_task(task: Any, as_json: bool) -> None:
     if as_json:
         dump_json(task.to_dict())
     else:
-        click.echo(f"{task.id}  {task.glyph} {task.state.value}  {snippet(task.title, 60)}")
+        echo(f"{task.id}  {task.glyph} {task.state.value}  {snippet(task.title, 60)}")
 
 
 def newly_ready(todo: Any, finished: list[Any]) -> list[str]:
