@@ -332,6 +332,39 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "?"
 
 
+def parse_toml(
+    text: str, path: Path, error: type[Exception], *, prefix: str = "", infix: str = ""
+) -> dict[str, Any]:
+    """tomllib.loads, with every failure as one `error` line naming the file and line.
+
+    tomllib recurses on nested arrays and inline tables: a file nested thousands deep
+    raises RecursionError, reported here as the line where the nesting starts."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        detail = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        reason = re.sub(r"\s*\(at line.*\)$", "", detail)
+        where = f"{path}, line {m.group(1)}" if m else str(path)
+        raise error(f"{prefix}{where}: {infix}{reason}") from None
+    except RecursionError:
+        line = _first_deep_line(text)
+        where = f"{path}, line {line}" if line else str(path)
+        raise error(f"{prefix}{where}: {infix}arrays or tables nested too deeply") from None
+
+
+def _first_deep_line(text: str, depth: int = 64) -> int | None:
+    """The line where bracket nesting first passes `depth` (outside strings, roughly)."""
+    level = 0
+    for n, line in enumerate(text.splitlines(), 1):
+        for char in line.split("#", 1)[0]:
+            level += char in "[{"
+            level -= char in "]}"
+            if level > depth:
+                return n
+    return None
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse and validate config.toml alone; raise ConfigError naming file, line and key.
 
@@ -347,14 +380,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config error in {path}: this is a folder, not a file") from None
     except OSError as exc:
         raise ConfigError(f"config error in {path}: cannot read it: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        detail = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-        reason = re.sub(r"\s*\(at line.*\)$", "", detail)
-        where = f"{path}, line {m.group(1)}" if m else str(path)
-        raise ConfigError(f"config error in {where}: {reason}") from None
+    data = parse_toml(text, path, ConfigError, prefix="config error in ")
 
     def fail(loc: tuple[Any, ...], msg: str) -> ConfigError:
         line = _line_of(text, loc) if loc else None
@@ -380,6 +406,10 @@ def _read_env() -> dict[str, Any]:
     """The MAGRAY_* variables as nested settings values, not yet validated."""
     try:
         return EnvSettingsSource(Settings)()
+    except RecursionError:
+        raise ConfigError(
+            f"config error in environment variables {ENV_PREFIX}*: a JSON value nested too deeply"
+        ) from None
     except SettingsError as exc:
         # pydantic-settings names the field (e.g. "embedding"), not the variable.
         m = re.search(r'field "([^"]+)"', str(exc))

@@ -26,7 +26,7 @@ def evil_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | Path]
     home.mkdir()
     out: dict[str, str | Path] = {"home": home}
 
-    added = run_cli(home, "memory", "add", "--tag", EVIL, "--", EVIL)
+    added = run_cli(home, "memory", "add", "--", EVIL)
     assert added.returncode == 0, added.stderr
     out["memory"] = added.stdout.decode().strip()
     second = run_cli(home, "memory", "add", "something to forget later")
@@ -76,9 +76,8 @@ def test_memory_show_and_history(evil_home) -> None:
     shown = run_cli(evil_home["home"], "memory", "show", str(evil_home["memory"]))
     text = assert_inert(shown.stdout + shown.stderr, "memory show")
     assert shown.returncode == 0, text
-    # The tag is a one-line field; the text body keeps its lines but shows the controls.
-    assert f"tags  {EVIL_SHOWN}" in text
-    assert "A␛]0;PWNED␇B␛[2JC\\x9b31mD\\u202eE␍F␈G" in text
+    # The text body keeps its lines but shows the controls.
+    assert "\nA␛]0;PWNED␇B␛[2JC\\x9b31mD\\u202eE␍F␈G\n" in text
 
     history = run_cli(evil_home["home"], "memory", "history", str(evil_home["forgotten"]))
     text = assert_inert(history.stdout + history.stderr, "memory history")
@@ -107,7 +106,7 @@ def test_json_output_round_trips_and_escapes_c1(evil_home) -> None:
     result = run_cli(evil_home["home"], "memory", "show", str(evil_home["memory"]), "--json")
     assert_inert(result.stdout, "memory show --json")
     data = json.loads(result.stdout)
-    assert data["text"] == EVIL and data["tags"] == [EVIL]
+    assert data["text"] == EVIL
     exported = run_cli(evil_home["home"], "tasks", "export")
     assert_inert(exported.stdout, "tasks export")
     titles = [t["title"] for t in json.loads(exported.stdout)["tasks"]]
@@ -116,6 +115,10 @@ def test_json_output_round_trips_and_escapes_c1(evil_home) -> None:
 
 def test_errors_that_echo_input_are_inert(evil_home) -> None:
     home = evil_home["home"]
+    # A tag is a label: control characters in one are refused (tasks keep theirs visible).
+    tagged = run_cli(home, "memory", "add", "--tag", EVIL, "text")
+    text = assert_inert(tagged.stdout + tagged.stderr, "memory add --tag <evil>")
+    assert tagged.returncode == 1 and text.count("\n") == 1 and "control character" in text
     missing = run_cli(home, "memory", "show", EVIL)
     text = assert_inert(missing.stdout + missing.stderr, "memory show <evil ref>")
     assert missing.returncode == 1 and "no memory with id" in text and "PWNED" in text

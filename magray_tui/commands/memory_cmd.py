@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,8 @@ from magray_tui.commands.output import (
     records_table,
 )
 
+# Longer texts are cut to [memory] max_text_bytes anyway; past this, use `magray ingest`.
+MAX_ADD_FILE_BYTES = 64 * 1024 * 1024
 LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=False)
 
 
@@ -86,8 +86,10 @@ def add_cmd(
     if file_ is not None and text:
         raise click.UsageError("give the text or --file, not both")
     if file_ is not None:
-        body: str | bytes = sys.stdin.buffer.read() if str(file_) == "-" else file_.read_bytes()
-        if isinstance(body, bytes) and b"\0" in body[:8192]:
+        from magray_tui.commands.inputs import read_input_file
+
+        body: str | bytes = read_input_file(file_, limit=MAX_ADD_FILE_BYTES, what="text file")
+        if b"\0" in body[:8192]:
             raise click.ClickException(f"{file_} looks like a binary file; not stored")
     else:
         body = " ".join(text)
@@ -163,31 +165,24 @@ def search_cmd(
         print_table(hits_table(hits))
 
 
+MAX_QUERIES_BYTES = 64 * 1024 * 1024
+
+
 def _batch_search(svc: Any, path: Path, opts: dict[str, Any]) -> None:
+    """One JSON line out per query line; a bad line gets its own error, the rest run."""
+    from magray_tui.commands.inputs import InputError, query_spec, read_input_file
     from magray_tui.memory import MemoryError_
 
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    raw = read_input_file(path, limit=MAX_QUERIES_BYTES, what="queries file")
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            spec = json.loads(line)
-            if not isinstance(spec, dict) or not isinstance(spec.get("query"), str):
-                raise ValueError('each line needs {"query": "..."}')
-            args = dict(opts)
-            for key in ("k", "layers", "kinds", "tags", "session", "since", "until", "mode"):
-                if key in spec:
-                    args[key] = spec[key]
-            hits = svc.search(spec["query"], **args)
-            out: dict[str, Any] = {
-                "line": n,
-                "query": spec["query"],
-                "hits": [h.to_dict() for h in hits],
-            }
-        except (ValueError, MemoryError_) as exc:
+            query, args = query_spec(line, opts)
+            hits = svc.search(query, **args)
+            out: dict[str, Any] = {"line": n, "query": query, "hits": [h.to_dict() for h in hits]}
+        except (InputError, MemoryError_) as exc:
             out = {"line": n, "error": str(exc)}
         json_line(out)
 
@@ -334,20 +329,36 @@ def export_cmd(app: AppContext, path: Path, include_forgotten: bool) -> None:
 @command.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Skip bad lines instead of importing nothing.")
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Store lines without an id even when the same text is already in that layer.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 @friendly_errors
-def import_cmd(app: AppContext, path: Path, skip_bad: bool, as_json: bool) -> None:
-    """Read memories from a JSON Lines file; all or nothing unless --skip-bad."""
+def import_cmd(
+    app: AppContext, path: Path, skip_bad: bool, allow_duplicates: bool, as_json: bool
+) -> None:
+    """Read memories from a JSON Lines file; all or nothing unless --skip-bad.
+
+    Importing a file again adds nothing: lines whose id, or (without an id) whose text in
+    the same layer, is already stored count as already present."""
     if not path.exists():
         raise click.ClickException(f"no such file: {path}")
     with open_memory(app, write=True) as svc:
-        report = svc.import_(path, skip_bad=skip_bad, progress=progress_printer("embedding"))
+        report = svc.import_(
+            path,
+            skip_bad=skip_bad,
+            allow_duplicates=allow_duplicates,
+            progress=progress_printer("embedding"),
+        )
     if as_json:
         dump_json(report.to_dict())
         return
+    same = f" ({report.skipped_same_text:,} by their text)" if report.skipped_same_text else ""
     echo(
-        f"imported {report.imported:,}, already present {report.skipped_existing:,}, "
+        f"imported {report.imported:,}, already present {report.skipped_existing:,}{same}, "
         f"bad lines {len(report.bad_lines):,}"
     )
     for n, err in report.bad_lines[:20]:

@@ -38,6 +38,9 @@ def watched_file(settings: Settings) -> Path:
 
 
 def load_watched(settings: Settings) -> list[WatchedFolder]:
+    """The saved list; WatchedError (one line naming the file and the entry) when the file
+    is not what magray writes: a wrong type is an error, never a guess ("false" is not
+    false, and a dropped entry would be lost at the next save)."""
     path = watched_file(settings)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -45,20 +48,31 @@ def load_watched(settings: Settings) -> list[WatchedFolder]:
         return []
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WatchedError(f"cannot read the watched folders from {path}: {exc}") from None
+    except RecursionError:
+        raise WatchedError(f"{path}: JSON nested too deeply; fix or delete the file") from None
     folders = data.get("folders") if isinstance(data, dict) else None
     if not isinstance(folders, list):
         raise WatchedError(f"{path} has no 'folders' list; fix or delete the file")
-    out = []
-    for item in folders:
-        if isinstance(item, dict) and isinstance(item.get("path"), str):
-            out.append(
-                WatchedFolder(
-                    item["path"],
-                    bool(item.get("enabled", True)),
-                    str(item.get("added_at") or ""),
-                )
-            )
-    return out
+    return [_entry(path, n, item) for n, item in enumerate(folders, 1)]
+
+
+def _entry(path: Path, n: int, item: object) -> WatchedFolder:
+    def bad(problem: str) -> WatchedError:
+        return WatchedError(f"{path}, folder #{n}: {problem}; fix or delete the file")
+
+    if not isinstance(item, dict):
+        raise bad('each folder must be an object like {"path": "...", "enabled": true}')
+    folder = item.get("path")
+    if not isinstance(folder, str) or not folder:
+        raise bad("'path' must be a non-empty string")
+    enabled = item.get("enabled", True)
+    if not isinstance(enabled, bool):
+        shown = json.dumps(enabled)
+        raise bad(f"'enabled' must be true or false, not {shown[:20]}")
+    added = item.get("added_at") or ""
+    if not isinstance(added, str):
+        raise bad("'added_at' must be a string")
+    return WatchedFolder(folder, enabled, added)
 
 
 def save_watched(settings: Settings, folders: list[WatchedFolder]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,11 @@ EXPORT_ONLY_KEYS = {
 }
 MAX_TAGS = 64
 MAX_TAG_LEN = 100
+# More entries than this cannot de-duplicate to MAX_TAGS in any list a person writes.
+MAX_RAW_TAGS = 16 * MAX_TAGS
+MAX_METADATA_DEPTH = 32
+# Tags and kinds are labels: no control characters (C0, DEL, C1) or bidi overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def new_id() -> str:
@@ -65,13 +72,19 @@ def truncate(text: str, max_bytes: int) -> tuple[str, int | None]:
 
 
 def normalize_tags(tags: Any) -> tuple[str, ...]:
+    """Tags stripped and de-duplicated in order. Linear, and a list far over the limit is
+    refused before any per-tag work (a 1e6-tag line is refused at once)."""
     if tags is None:
         return ()
     if isinstance(tags, str):
-        tags = [t for t in tags.split(",")]
+        if len(tags) > MAX_TAGS * (MAX_TAG_LEN + 1) * 4:
+            raise MemoryError_(f"tags too long ({len(tags):,} characters)")
+        tags = tags.split(",")
     if not isinstance(tags, list | tuple | set | frozenset):
         raise MemoryError_("tags must be a list of strings")
-    out: list[str] = []
+    if len(tags) > MAX_RAW_TAGS:
+        raise MemoryError_(f"too many tags ({len(tags):,}, at most {MAX_TAGS})")
+    out: dict[str, None] = {}  # an ordered set: membership is O(1)
     for tag in tags:
         if not isinstance(tag, str):
             raise MemoryError_("tags must be a list of strings")
@@ -80,11 +93,53 @@ def normalize_tags(tags: Any) -> tuple[str, ...]:
             continue
         if len(tag) > MAX_TAG_LEN:
             raise MemoryError_(f"tag too long ({len(tag)} characters, at most {MAX_TAG_LEN})")
-        if tag not in out:
-            out.append(tag)
-    if len(out) > MAX_TAGS:
-        raise MemoryError_(f"too many tags ({len(out)}, at most {MAX_TAGS})")
+        if _CONTROL.search(tag):
+            raise MemoryError_(f"tag {tag!r} holds a control character")
+        out[tag] = None
+        if len(out) > MAX_TAGS:
+            raise MemoryError_(f"too many tags (more than {MAX_TAGS})")
     return tuple(out)
+
+
+def strict_bool(value: Any, name: str, default: bool = False) -> bool:
+    """Only JSON true/false (or null for the default): "false" is not false."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise MemoryError_(f"{name} must be true or false, not {_kind_of(value)}")
+    return value
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 20 else value[:19] + "…"
+        return f"the string {shown!r}"
+    return type(value).__name__
+
+
+def _optional_str(item: dict[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise MemoryError_(f"{key} must be a string, not {_kind_of(value)}")
+    return value
+
+
+def json_depth_ok(value: Any, limit: int) -> bool:
+    """Whether nested lists and objects go at most `limit` levels deep (iterative: safe
+    on any depth)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def prepare(
@@ -104,30 +159,36 @@ def prepare(
     metadata = item.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise MemoryError_("metadata must be a JSON object")
+    if not json_depth_ok(metadata, MAX_METADATA_DEPTH):
+        raise MemoryError_(f"metadata nested deeper than {MAX_METADATA_DEPTH} levels")
     try:
         json.dumps(metadata)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise MemoryError_("metadata must be JSON-serialisable") from None
     metadata = dict(metadata)
     text, original = truncate(text, max_bytes)
     if original is not None:
         metadata["truncated"] = {"original_bytes": original, "kept_bytes": max_bytes}
-    kind = str(item.get("kind") or "note").strip().lower()
-    if not kind or len(kind) > 50:
+    kind = (_optional_str(item, "kind") or "note").strip().lower()
+    if not kind or len(kind) > 50 or _CONTROL.search(kind):
         raise MemoryError_("kind must be a short word")
-    source = str(item.get("source") or default_source).strip().lower()
+    source = (_optional_str(item, "source") or default_source).strip().lower()
     if source not in SOURCES:
         raise MemoryError_(f"unknown source {source!r} (use one of: {', '.join(SOURCES)})")
-    session = item.get("session")
-    if session is not None and not isinstance(session, str):
-        session = str(session)
-    created = to_utc_naive(item.get("created_at")) or now
-    importance = item.get("importance", 0.5)
+    session = _optional_str(item, "session")
     try:
-        importance = float(importance)
-    except (TypeError, ValueError):
-        raise MemoryError_("importance must be a number between 0 and 1") from None
-    if not 0.0 <= importance <= 1.0:
+        created = to_utc_naive(item.get("created_at")) or now
+    except MemoryError_ as exc:
+        raise MemoryError_(f"created_at: {exc}") from None
+    importance = item.get("importance", 0.5)
+    if importance is None:
+        importance = 0.5
+    if isinstance(importance, bool) or not isinstance(importance, numbers.Real):
+        raise MemoryError_(
+            f"importance must be a number between 0 and 1, not {_kind_of(importance)}"
+        )
+    importance = float(importance)
+    if not 0.0 <= importance <= 1.0:  # also refuses NaN
         raise MemoryError_("importance must be a number between 0 and 1")
     id_ = item.get("id") or new_id()
     if not isinstance(id_, str) or not 1 <= len(id_) <= 64 or not id_.isprintable():
@@ -144,7 +205,7 @@ def prepare(
         "updated_at": now,
         "layer_since": created,
         "importance": importance,
-        "pinned": bool(item.get("pinned", False)),
+        "pinned": strict_bool(item.get("pinned"), "pinned"),
         "content_hash": content_hash(text),
         "metadata": metadata,
     }

@@ -54,19 +54,30 @@ def utcnow() -> datetime:
 
 
 def to_utc_naive(value: datetime | str | None) -> datetime | None:
+    """A time from a user, a file or a flag as naive UTC; MemoryError_ when it is not one
+    (a number, a list, a malformed string, or a time that leaves years 1-9999 in UTC)."""
     if value is None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text.endswith("Z"):
+        if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise MemoryError_(f"not an ISO-8601 time: {value!r}") from None
+            raise MemoryError_(f"not an ISO-8601 time: {_short(value)}") from None
+    elif not isinstance(value, datetime):
+        raise MemoryError_(f"a time must be an ISO-8601 string, not {type(value).__name__}")
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except (OverflowError, ValueError):
+            raise MemoryError_(f"time out of range in UTC: {_short(value.isoformat())}") from None
     return value
+
+
+def _short(text: str, width: int = 60) -> str:
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 @dataclass

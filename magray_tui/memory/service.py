@@ -525,11 +525,22 @@ class MemoryService:
         return export_jsonl(self, Path(path), include_forgotten=include_forgotten)
 
     def import_(
-        self, path: Path | str, *, skip_bad: bool = False, progress: Progress | None = None
+        self,
+        path: Path | str,
+        *,
+        skip_bad: bool = False,
+        allow_duplicates: bool = False,
+        progress: Progress | None = None,
     ):
         from magray_tui.memory.transfer import import_jsonl
 
-        return import_jsonl(self, Path(path), skip_bad=skip_bad, progress=progress)
+        return import_jsonl(
+            self,
+            Path(path),
+            skip_bad=skip_bad,
+            allow_duplicates=allow_duplicates,
+            progress=progress,
+        )
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:

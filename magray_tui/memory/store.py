@@ -565,6 +565,22 @@ class Store:
         )
         return row_to_record(row) if row else None
 
+    def existing_hashes(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (content_hash, layer) pairs a record not forgotten already holds: an
+        import without ids uses it to skip what it has already stored."""
+        if not pairs:
+            return set()
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT DISTINCT content_hash, layer FROM memories "
+                "WHERE content_hash IN (SELECT unnest(?::VARCHAR[])) AND state <> 'forgotten'",
+                [sorted({h for h, _ in pairs})],
+            )
+            .fetchall()
+        )
+        return {(h, layer) for h, layer in rows} & set(pairs)
+
     def list(
         self, filters: Filters, *, order: str = "created_at DESC", limit: int = 50, offset: int = 0
     ) -> list[Record]:

@@ -2,6 +2,11 @@
 
 An import is all or nothing: every line is checked before anything is written, and the
 records go into the store in one transaction, so a failed import leaves the store as it was.
+
+Importing the same file twice stores it once. A line with an `id` is already present when
+that id is; a line without one when a record (not forgotten) in the same layer holds the
+same text (content hash), or an earlier line of the file does. `allow_duplicates` stores
+such lines anyway (ids still count).
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 @dataclass
 class ImportReport:
     imported: int = 0
-    skipped_existing: int = 0
+    skipped_existing: int = 0  # already present: same id, or (no id) same text and layer
+    skipped_same_text: int = 0  # of those, found by the text (lines without an id)
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "imported": self.imported,
             "skipped_existing": self.skipped_existing,
+            "skipped_same_text": self.skipped_same_text,
             "bad_lines": [{"line": n, "error": e} for n, e in self.bad_lines],
         }
 
@@ -69,25 +76,38 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
     return lines
 
 
+def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
+    """One line as a store row, and whether the line named its id; MemoryError_ if bad."""
+    if line == "\0too-long":
+        raise MemoryError_(f"line longer than {MAX_LINE_BYTES} bytes")
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise MemoryError_(f"not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise MemoryError_("JSON nested too deeply") from None
+    row = svc._prepare(item, default_source="import")
+    return row, bool(item.get("id"))
+
+
 def import_jsonl(
-    svc: MemoryService, path: Path, *, skip_bad: bool = False, progress: Progress | None = None
+    svc: MemoryService,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    allow_duplicates: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     if svc.read_only:
         raise MemoryError_(svc.store.note or "the memory database is open read-only")
     report = ImportReport()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[dict[str, Any], bool]] = []
     seen: set[str] = set()
     for n, line in _read_lines(path):
         if not line.strip():
             continue
         try:
-            if line == "\0too-long":
-                raise MemoryError_(f"line longer than {MAX_LINE_BYTES} bytes")
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MemoryError_(f"not JSON ({exc.msg})") from None
-            row = svc._prepare(item, default_source="import")
+            row, named = _parse_line(svc, line)
             if row["id"] in seen:
                 raise MemoryError_(f"id {row['id']} appears twice in the file")
         except MemoryError_ as exc:
@@ -99,11 +119,31 @@ def import_jsonl(
             report.bad_lines.append((n, str(exc)))
             continue
         seen.add(row["id"])
-        rows.append(row)
-    existing = svc.store.existing_ids([r["id"] for r in rows])
-    fresh = [r for r in rows if r["id"] not in existing]
+        rows.append((row, named))
+    existing = svc.store.existing_ids([r["id"] for r, _ in rows])
+    fresh = [(r, named) for r, named in rows if r["id"] not in existing]
+    if not allow_duplicates:
+        fresh, report.skipped_same_text = _drop_same_text(svc, fresh)
     report.skipped_existing = len(rows) - len(fresh)
     if fresh:
-        svc._insert(fresh, progress=progress)
+        svc._insert([r for r, _ in fresh], progress=progress)
     report.imported = len(fresh)
     return report
+
+
+def _drop_same_text(
+    svc: MemoryService, rows: list[tuple[dict[str, Any], bool]]
+) -> tuple[list[tuple[dict[str, Any], bool]], int]:
+    """Lines without an id whose text the same layer already holds (in the store or
+    earlier in the file) are already present."""
+    key = lambda row: (row["content_hash"], row["layer"].value)  # noqa: E731
+    present = svc.store.existing_hashes([key(r) for r, named in rows if not named])
+    kept, dropped = [], 0
+    for row, named in rows:
+        if not named:
+            if key(row) in present:
+                dropped += 1
+                continue
+            present.add(key(row))
+        kept.append((row, named))
+    return kept, dropped

@@ -37,6 +37,9 @@ def read_keys(config_file: Path, known_ids: Iterable[str]) -> KeymapReport:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         report.problems.append(f"cannot read key remaps from {config_file}: {exc}")
         return report
+    except RecursionError:  # tomllib recurses into nested arrays
+        report.problems.append(f"cannot read key remaps from {config_file}: nested too deeply")
+        return report
     table = data.get("keys", {})
     if not isinstance(table, dict):
         report.problems.append(f'{config_file}: [keys] must be a table of id = "key"')

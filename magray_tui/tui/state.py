@@ -25,7 +25,7 @@ class UiState:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             log.warning("ignoring unreadable UI state %s: %s", path, exc)
             return cls()
         if not isinstance(data, dict):

@@ -16,12 +16,13 @@ secondary = "#8d7ad8"
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from magray_tui.config import parse_toml
 
 COLOR_KEYS = (
     "primary",
@@ -56,12 +57,13 @@ def shipped_themes_dir() -> Path:
 
 
 def load_theme_file(path: Path) -> Theme:
+    """A theme checked as far as Textual will use it (colours, numbers, the CSS of each
+    variable), so a bad file is skipped with a message instead of stopping the app."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"theme {path}: cannot read it: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(f"theme {path}: not valid TOML: {exc}") from None
+    data = parse_toml(text, path, ThemeFileError, prefix="theme ", infix="not valid TOML: ")
     unknown = sorted(set(data) - set(COLOR_KEYS) - set(OTHER_KEYS))
     if unknown:
         raise ThemeFileError(f"theme {path}: unknown key(s): {', '.join(unknown)}")
@@ -82,8 +84,47 @@ def load_theme_file(path: Path) -> Theme:
     ):
         raise ThemeFileError(f"theme {path}: [variables] must map names to strings")
     colors = {key: data[key] for key in COLOR_KEYS if key in data}
-    extra = {k: float(data[k]) for k in ("luminosity_spread", "text_alpha") if k in data}
-    return Theme(name=name.strip(), dark=dark, variables=variables, **colors, **extra)
+    extra = {
+        k: _fraction(path, k, data[k]) for k in ("luminosity_spread", "text_alpha") if k in data
+    }
+    theme = Theme(name=name.strip(), dark=dark, variables=variables, **colors, **extra)
+    _check_variables(path, theme)
+    return theme
+
+
+def _fraction(path: Path, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ThemeFileError(f"theme {path}: {key} must be a number from 0 to 1")
+    if not 0 <= value <= 1:  # NaN fails too
+        raise ThemeFileError(f"theme {path}: {key} = {value!r} is not from 0 to 1")
+    return float(value)
+
+
+def _check_variables(path: Path, theme: Theme) -> None:
+    """Each design variable parsed as Textual's CSS will use it (a colour, a text style or
+    a link style), with the theme's other variables defined."""
+    from textual.css.stylesheet import Stylesheet
+
+    try:
+        defined = theme.to_color_system().generate()
+    except Exception as exc:  # Textual's own checks, whatever they raise
+        raise ThemeFileError(f"theme {path}: {exc}") from None
+    for name in theme.variables:
+        if name.startswith("link-style"):
+            prop = "link-style"
+        elif name.endswith("style"):
+            prop = "text-style"
+        else:
+            prop = "color"
+        sheet = Stylesheet(variables=defined)
+        sheet.add_source(f"Widget {{ {prop}: ${name}; }}", read_from=(str(path), name))
+        try:
+            sheet.parse()
+        except Exception:  # a tokenizer or stylesheet error: the value is not usable CSS
+            value = theme.variables[name]
+            raise ThemeFileError(
+                f"theme {path}: [variables] {name} = {value[:40]!r} is not a valid {prop}"
+            ) from None
 
 
 def _check_color(path: Path, key: str, value: object) -> None:
@@ -109,4 +150,6 @@ def scan_theme_dirs(*folders: Path) -> ThemeScan:
                 scan.themes.append(load_theme_file(path))
             except ThemeFileError as exc:
                 scan.problems.append(str(exc))
+            except Exception as exc:  # a case the checks above missed: skip it all the same
+                scan.problems.append(f"theme {path}: {type(exc).__name__}: {exc}")
     return scan

@@ -38,6 +38,32 @@ def test_shipped_themes_load():
         ('primary = "#123456"\nshiny = true', "unknown key(s): shiny"),
         ('primary = "#123456"\ndark = "yes"', "'dark' must be true or false"),
         ("primary = ", "not valid TOML"),
+        # Wrong value types and values Textual cannot use (issue 12, item 11).
+        ('primary = "#123456"\nluminosity_spread = "abc"', "luminosity_spread must be a number"),
+        ('primary = "#123456"\nluminosity_spread = [1]', "luminosity_spread must be a number"),
+        ('primary = "#123456"\ntext_alpha = true', "text_alpha must be a number"),
+        ('primary = "#123456"\ntext_alpha = nan', "is not from 0 to 1"),
+        ('primary = "#123456"\ntext_alpha = 1e308', "is not from 0 to 1"),
+        ('primary = ["#123456"]', "primary must be a colour string"),
+        ('primary = "#123456"\nname = 5', "'name' must be a non-empty string"),
+        ('primary = "#123456"\nvariables = 3', "[variables] must map names to strings"),
+        ('primary = "#123456"\n[variables]\n"block-cursor-background" = 7', "map names"),
+        (
+            'primary = "#123456"\n[variables]\n"block-cursor-background" = "nope nope"',
+            "block-cursor-background = 'nope nope' is not a valid color",
+        ),
+        (
+            'primary = "#123456"\n[variables]\n"footer-key-foreground" = "}{;"',
+            "is not a valid color",
+        ),
+        (
+            'primary = "#123456"\n[variables]\n"link-style" = "wobbly"',
+            "is not a valid link-style",
+        ),
+        (
+            'primary = "#123456"\n\n\nx = ' + "[" * 100_000 + "]" * 100_000,
+            ", line 4: not valid TOML: arrays or tables nested too deeply",
+        ),
     ],
 )
 def test_theme_file_problems_name_the_file(tmp_path, body, problem):
@@ -61,6 +87,26 @@ async def test_invalid_user_theme_is_reported_and_skipped(make_app, seeded_home)
         assert "broken" not in app.available_themes
         assert any("broken.toml" in note and "skipped" in note for note in app.notes)
         assert app.theme == "magray-dark"
+
+
+async def test_a_chosen_theme_that_went_bad_is_skipped_and_the_app_starts(make_app, seeded_home):
+    """A theme with a wrong value type used to stop the TUI before its first frame."""
+    themes = seeded_home / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('primary = "#123456"\nluminosity_spread = "wide"\n')
+    (themes / "deep.toml").write_text('primary = "#1"\nx = ' + "[" * 50_000 + "]" * 50_000)
+    (themes / "css.toml").write_text('primary = "#1"\n[variables]\n"text" = "}{"\n')
+    state = seeded_home / "state"
+    state.mkdir(exist_ok=True)
+    (state / "tui.json").write_text('{"theme": "mine"}')
+    app = make_app(load_settings(seeded_home))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot)
+        assert app.theme == "magray-dark"
+        for name in ("mine", "deep", "css"):
+            assert name not in app.available_themes
+            assert sum(f"{name}.toml" in note and "(skipped)" in note for note in app.notes) == 1
+        assert any("'mine' is no longer available" in note for note in app.notes)
 
 
 async def test_theme_choice_persists(make_app, seeded_home):
