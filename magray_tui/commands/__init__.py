@@ -44,12 +44,16 @@ class AppContext:
         if self._settings is None:
             from magray_tui.config import ConfigError, load_settings
             from magray_tui.logs import setup_logging
+            from magray_tui.private_files import restrict_umask, secure_home
 
             try:
                 self._settings = load_settings(self.home, log_level=self.log_level)
             except ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
+            restrict_umask()  # before the first file of this home is created: the log
             setup_logging(self._settings)
+            paths = self._settings.paths
+            secure_home([paths.data, paths.config, paths.cache, paths.state])
         return self._settings
 
 

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from typing import Any
 
+from magray_tui.private_files import user_umask
 from magray_tui.tools import gitrepo
 from magray_tui.tools.base import (
     Confirmation,
@@ -60,6 +61,7 @@ def run_git(ctx: ToolContext, folder: str, args: list[str], label: str = ".") ->
                 capture_output=True,
                 timeout=timeout,
                 check=False,
+                umask=user_umask(),  # the user's, not magray's private 077 (private_files.py)
             )
     except subprocess.TimeoutExpired:
         raise ToolError(f"git took longer than {timeout:g} s") from None

@@ -26,6 +26,7 @@ import threading
 import time
 from typing import Any
 
+from magray_tui.private_files import user_umask
 from magray_tui.tools.base import (
     Confirmation,
     Prepared,
@@ -77,6 +78,7 @@ def _spawn(argv: list[str], cwd: str) -> tuple[subprocess.Popen[bytes], int | No
         "stderr": subprocess.STDOUT,
         "start_new_session": True,  # its own process group and session
         "shell": False,
+        "umask": user_umask(),  # the user's, not magray's private 077 (private_files.py)
     }
     if not SUPERVISED:
         return subprocess.Popen(argv, **common), None

@@ -82,9 +82,11 @@ def atomic_write(path: str, data: bytes, mode: int | None) -> None:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    # The user's umask, not magray's private one (magray_tui.private_files): a file the
+    # agent writes into a project gets the mode the user's own would have.
+    from magray_tui.private_files import user_umask
+
+    return user_umask()
 
 
 def _prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:
