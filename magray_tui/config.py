@@ -24,7 +24,10 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from magray_tui.regular_file import read_regular
+
 APP_NAME = "magray"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 ENV_PREFIX = "MAGRAY_"
 
 
@@ -371,7 +374,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     A missing file is no error (all defaults). Relative paths in it are taken from its folder.
     """
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular(path, max_bytes=MAX_CONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
         return {}
     except UnicodeDecodeError:

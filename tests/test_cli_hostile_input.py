@@ -9,6 +9,7 @@ config.toml and watched.json; and re-imports that must not duplicate.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,69 @@ def test_watched_json_is_read_strictly(tmp_path: Path, body: str, expected: str)
     assert result.returncode == 1 and err.count("\n") == 1, err
     assert err.startswith(f"Error: {watched}") and expected in err
     assert watched.read_text() == body  # nothing rewritten, nothing lost
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as handle:
+        handle.truncate(size)  # no disk space used; reads as zeros
+    return path
+
+
+def _deep(path: Path) -> Path:
+    path.write_text(DEEP)
+    return path
+
+
+def _loop(path: Path) -> Path:
+    (path.parent / "loop-b").symlink_to(path)
+    path.symlink_to(path.parent / "loop-b")
+    return path
+
+
+# (how to make the hostile path, the command, what the one line says). A hang would show as
+# the subprocess timing out; a traceback as more than one line.
+FILE_CASES = {
+    "add-fifo": (_fifo, ("memory", "add", "--file"), "not a regular file"),
+    "add-dev-zero": (None, ("memory", "add", "--file"), "not a regular file"),
+    "add-folder": ("dir", ("memory", "add", "--file"), "is a directory"),
+    "add-huge": (lambda p: _sparse(p, 70_000_000), ("memory", "add", "--file"), "too large"),
+    "add-symlink-loop": (_loop, ("memory", "add", "--file"), "Too many levels of symbolic"),
+    "import-fifo": (_fifo, ("memory", "import"), "not a regular file"),
+    "import-dev-zero": (None, ("memory", "import"), "not a regular file"),
+    "queries-fifo": (_fifo, ("memory", "search", "--queries"), "not a regular file"),
+    "tasks-import-fifo": (_fifo, ("tasks", "import"), "not a regular file"),
+    "tasks-import-deep": (_deep, ("tasks", "import"), "JSON nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_hostile_paths_given_to_commands(tmp_path: Path, case: str) -> None:
+    make, command, expected = FILE_CASES[case]
+    home = tmp_path / "home"
+    home.mkdir()
+    if make is None:
+        target = Path("/dev/zero")
+    elif make == "dir":
+        target = tmp_path
+    else:
+        target = make(tmp_path / "input")
+    result = run_cli(home, *command, str(target), timeout=60)
+    err = assert_inert(result.stderr, case)
+    assert result.returncode in (1, 2) and err.strip().count("\n") <= 3, err
+    assert "Traceback" not in err and expected in err, err
+
+
+@pytest.mark.parametrize("name", ["config/config.toml", "state/watched.json"])
+def test_a_fifo_where_a_settings_file_belongs(tmp_path: Path, name: str) -> None:
+    home = tmp_path / "home"
+    (home / name).parent.mkdir(parents=True)
+    _fifo(home / name)
+    result = run_cli(home, "ingest", "--watched", timeout=60)
+    err = assert_inert(result.stderr, name)
+    assert result.returncode == 1 and err.count("\n") == 1, err
+    assert str(home / name) in err and "not a regular file" in err

@@ -9,8 +9,6 @@ batch line), never a hang or a traceback.
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import click
 
 from magray_tui.memory.records import SEARCH_MODES
+from magray_tui.regular_file import read_regular
 
 
 class InputError(ValueError):
@@ -34,23 +33,11 @@ def read_input_file(path: Path, *, limit: int, what: str = "file") -> bytes:
             raise click.ClickException(f"standard input is larger than {limit:,} bytes")
         return data
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        return read_regular(path, max_bytes=limit)
+    except IsADirectoryError:
+        raise click.ClickException(f"{path} is a folder; give a {what}") from None
     except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise click.ClickException(f"{path} is a folder; give a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise click.ClickException(f"{path} is not a regular file (a FIFO or a device?)")
-        if info.st_size > limit:
-            raise click.ClickException(
-                f"{path} is {info.st_size:,} bytes; a {what} may hold at most {limit:,}"
-            )
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # it grew while we read
-        raise click.ClickException(f"{path} is larger than {limit:,} bytes")
-    return data
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def load_json(text: str | bytes) -> Any:

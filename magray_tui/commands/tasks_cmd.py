@@ -27,6 +27,7 @@ from magray_tui.commands.tasks_views import (
 )
 
 STATES = ["planned", "ready", "in_progress", "blocked", "done", "failed", "cancelled"]
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
 PRIORITIES = ["low", "medium", "high", "critical"]
 
 
@@ -284,11 +285,15 @@ def export_cmd(app: AppContext, file: Path | None) -> None:
 @friendly_errors
 def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
     """Add the tasks of an export FILE ('-' for standard input): new ids, all or nothing."""
-    raw = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    from magray_tui.commands.inputs import read_input_file
+
+    raw = read_input_file(file, limit=MAX_IMPORT_BYTES, what="tasks export")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{file} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise click.ClickException(f"{file}: JSON nested too deeply") from None
     with open_todo(app, write=True) as todo:
         tasks = todo.import_json(data)
     if as_json:

@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from magray_tui.regular_file import read_regular
+
 if TYPE_CHECKING:
     from magray_tui.config import Settings
 
 FILE_NAME = "watched.json"
+MAX_BYTES = 16 * 1024 * 1024
 _LOCK = threading.Lock()
 
 
@@ -43,10 +46,13 @@ def load_watched(settings: Settings) -> list[WatchedFolder]:
     false, and a dropped entry would be lost at the next save)."""
     path = watched_file(settings)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, max_bytes=MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise WatchedError(f"cannot read the watched folders from {path}: {why}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WatchedError(f"cannot read the watched folders from {path}: {exc}") from None
     except RecursionError:
         raise WatchedError(f"{path}: JSON nested too deeply; fix or delete the file") from None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from magray_tui.memory.indexes import Progress
 from magray_tui.memory.records import MemoryError_, State
+from magray_tui.regular_file import open_regular
 
 if TYPE_CHECKING:
     from magray_tui.memory.service import MemoryService
@@ -63,7 +64,7 @@ def export_jsonl(svc: MemoryService, path: Path, *, include_forgotten: bool = Fa
 
 def _read_lines(path: Path) -> list[tuple[int, str]]:
     try:
-        handle = path.open("rb")
+        handle = open_regular(path)  # a FIFO or /dev/zero is refused, not waited on
     except OSError as exc:
         raise MemoryError_(f"cannot read {path}: {exc.strerror}") from None
     lines: list[tuple[int, str]] = []

@@ -23,6 +23,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from magray_tui.config import parse_toml
+from magray_tui.regular_file import read_regular
 
 COLOR_KEYS = (
     "primary",
@@ -39,6 +40,7 @@ COLOR_KEYS = (
 )
 OTHER_KEYS = ("name", "dark", "variables", "luminosity_spread", "text_alpha")
 DEFAULT_THEME = "magray-dark"
+MAX_THEME_BYTES = 1024 * 1024
 
 
 class ThemeFileError(Exception):
@@ -60,8 +62,10 @@ def load_theme_file(path: Path) -> Theme:
     """A theme checked as far as Textual will use it (colours, numbers, the CSS of each
     variable), so a bad file is skipped with a message instead of stopping the app."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path, max_bytes=MAX_THEME_BYTES).decode("utf-8")
+    except OSError as exc:
+        raise ThemeFileError(f"theme {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
         raise ThemeFileError(f"theme {path}: cannot read it: {exc}") from None
     data = parse_toml(text, path, ThemeFileError, prefix="theme ", infix="not valid TOML: ")
     unknown = sorted(set(data) - set(COLOR_KEYS) - set(OTHER_KEYS))

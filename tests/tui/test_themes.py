@@ -4,6 +4,7 @@ persists in the state folder (not in config.toml)."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from textual.color import Color
@@ -96,6 +97,7 @@ async def test_a_chosen_theme_that_went_bad_is_skipped_and_the_app_starts(make_a
     (themes / "mine.toml").write_text('primary = "#123456"\nluminosity_spread = "wide"\n')
     (themes / "deep.toml").write_text('primary = "#1"\nx = ' + "[" * 50_000 + "]" * 50_000)
     (themes / "css.toml").write_text('primary = "#1"\n[variables]\n"text" = "}{"\n')
+    os.mkfifo(themes / "fifo.toml")  # opening it plainly would wait for a writer forever
     state = seeded_home / "state"
     state.mkdir(exist_ok=True)
     (state / "tui.json").write_text('{"theme": "mine"}')
@@ -103,7 +105,7 @@ async def test_a_chosen_theme_that_went_bad_is_skipped_and_the_app_starts(make_a
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_results(pilot)
         assert app.theme == "magray-dark"
-        for name in ("mine", "deep", "css"):
+        for name in ("mine", "deep", "css", "fifo"):
             assert name not in app.available_themes
             assert sum(f"{name}.toml" in note and "(skipped)" in note for note in app.notes) == 1
         assert any("'mine' is no longer available" in note for note in app.notes)
