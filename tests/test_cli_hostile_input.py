@@ -170,6 +170,12 @@ def test_dates_in_since_and_inside_a_queries_batch(tmp_path: Path) -> None:
     assert since.returncode == 1 and err.count("\n") == 1
     assert err.startswith("Error: time out of range in UTC: '0001-01-01T00:00:00+05:00'")
 
+    due = run_cli(home, "tasks", "add", "a task", "--due", "9999-12-31T23:59:59-05:00")
+    err = assert_inert(due.stderr, "tasks add --due")
+    assert due.returncode == 1 and err == (
+        "Error: time out of range in UTC: '9999-12-31T23:59:59-05:00'\n"
+    )
+
     queries = tmp_path / "queries.jsonl"
     specs = [
         '{"query": "deploy"}',

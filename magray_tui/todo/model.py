@@ -185,7 +185,10 @@ def parse_time(value: datetime | date | str | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 leaves year 9999
+                raise TaskError(f"time out of range in UTC: {value.isoformat()!r}") from None
         return value
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
@@ -205,9 +208,9 @@ def clean_tags(tags: object) -> tuple[str, ...]:
         tags = tags.split(",")
     if not isinstance(tags, list | tuple | set | frozenset):
         raise TaskError("tags must be a list of strings")
-    out: list[str] = []
+    out: dict[str, None] = {}  # an ordered set: linear, where `not in list` was quadratic
     for tag in tags:
         text = str(tag).strip()
-        if text and text not in out:
-            out.append(text)
+        if text:
+            out[text] = None
     return tuple(out)
