@@ -10,7 +10,6 @@ import difflib
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from pydantic_settings import (
 )
 
 from magray_tui.regular_file import read_regular
+from magray_tui.toml_text import parse_toml
 
 APP_NAME = "magray"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -333,39 +333,6 @@ def _problem(err: ValidationError) -> tuple[tuple[Any, ...], str]:
 
 def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "?"
-
-
-def parse_toml(
-    text: str, path: Path, error: type[Exception], *, prefix: str = "", infix: str = ""
-) -> dict[str, Any]:
-    """tomllib.loads, with every failure as one `error` line naming the file and line.
-
-    tomllib recurses on nested arrays and inline tables: a file nested thousands deep
-    raises RecursionError, reported here as the line where the nesting starts."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        detail = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-        reason = re.sub(r"\s*\(at line.*\)$", "", detail)
-        where = f"{path}, line {m.group(1)}" if m else str(path)
-        raise error(f"{prefix}{where}: {infix}{reason}") from None
-    except RecursionError:
-        line = _first_deep_line(text)
-        where = f"{path}, line {line}" if line else str(path)
-        raise error(f"{prefix}{where}: {infix}arrays or tables nested too deeply") from None
-
-
-def _first_deep_line(text: str, depth: int = 64) -> int | None:
-    """The line where bracket nesting first passes `depth` (outside strings, roughly)."""
-    level = 0
-    for n, line in enumerate(text.splitlines(), 1):
-        for char in line.split("#", 1)[0]:
-            level += char in "[{"
-            level -= char in "]}"
-            if level > depth:
-                return n
-    return None
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

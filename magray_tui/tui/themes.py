@@ -22,8 +22,8 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from magray_tui.config import parse_toml
 from magray_tui.regular_file import read_regular
+from magray_tui.toml_text import parse_toml
 
 COLOR_KEYS = (
     "primary",
