@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli_run import assert_inert, run_cli
+from tests.cli_run import assert_inert, env_for, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -322,3 +324,19 @@ def test_a_fifo_where_a_settings_file_belongs(tmp_path: Path, name: str) -> None
     err = assert_inert(result.stderr, name)
     assert result.returncode == 1 and err.count("\n") == 1, err
     assert str(home / name) in err and "not a regular file" in err
+
+
+def test_chat_refuses_an_endless_standard_input(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with open("/dev/zero", "rb") as zero:
+        result = subprocess.run(
+            [sys.executable, "-m", "magray_tui.cli", "chat"],
+            stdin=zero,
+            capture_output=True,
+            env=env_for(home),
+            timeout=120,
+        )
+    err = assert_inert(result.stderr, "chat < /dev/zero")
+    assert result.returncode == 1 and err.count("\n") == 1, err
+    assert "the message on standard input is over 4,194,304 bytes" in err

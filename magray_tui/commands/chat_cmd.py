@@ -23,6 +23,22 @@ def _confirm_on_terminal(confirmation) -> bool:
     return click.confirm("Allow?", default=False, err=True)
 
 
+# A message piped in (`magray chat < notes.md`) is read up to this; /dev/zero is not a chat.
+MAX_STDIN_BYTES = 4 * 1024 * 1024
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise click.ClickException(
+            f"the message on standard input is over {MAX_STDIN_BYTES:,} bytes; "
+            "put large files in memory with `magray ingest` and ask about them"
+        )
+    if b"\0" in data:
+        raise click.ClickException("the message on standard input is binary (it holds NUL)")
+    return data.decode("utf-8", errors="replace")
+
+
 @click.command("chat")
 @click.argument("message", nargs=-1)
 @click.option("--session", "session_name", help="continue (or start) the session of this name")
@@ -59,7 +75,7 @@ def command(
             return
         text = " ".join(message).strip()
         if not text:
-            text = sys.stdin.read() if not sys.stdin.isatty() else ""
+            text = _read_stdin() if not sys.stdin.isatty() else ""
         if not text.strip():
             raise click.UsageError('give a message: magray chat "hello"')
         if session_name:
