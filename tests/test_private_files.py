@@ -134,7 +134,7 @@ def test_an_old_open_home_is_tightened_once_with_a_log_line(tmp_path: Path) -> N
 def test_files_written_for_the_user_keep_the_users_umask(tmp_path: Path) -> None:
     result = run_python(
         f"""
-        import os, stat
+        import os, shutil, stat
         from magray_tui.private_files import restrict_umask, user_umask
         from magray_tui.tools.shell import run_argv
         from magray_tui.tools.write import atomic_write
@@ -143,7 +143,7 @@ def test_files_written_for_the_user_keep_the_users_umask(tmp_path: Path) -> None
         folder = {str(tmp_path)!r}
         open(os.path.join(folder, "ours.txt"), "w").close()
         atomic_write(os.path.join(folder, "agent.txt"), b"x", None)
-        run_argv(["touch", "shell.txt"], folder, 10, 1000)
+        run_argv([shutil.which("touch"), "shell.txt"], folder, 10, 1000)
         for name in ("ours.txt", "agent.txt", "shell.txt"):
             print(name, oct(stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)))
         """,
