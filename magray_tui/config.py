@@ -197,6 +197,65 @@ class MonitorSettings(_Section):
     gpu_crit_temp_c: float = Field(92.0, ge=0, le=150, description="temperature: error")
 
 
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+Action = Literal["allow", "ask", "deny"]
+
+
+class McpServerSettings(_Section):
+    """Owned by magray_tui.mcp: what `magray mcp` lets its clients do (docs/mcp.md)."""
+
+    policy: dict[str, Action] = Field(
+        default_factory=dict, description='tool or "*" -> allow | ask | deny, for every client'
+    )
+    clients: dict[str, dict[str, Action]] = Field(
+        default_factory=dict, description="client name (its clientInfo.name) -> its own rules"
+    )
+    idle_release_s: float = Field(
+        30.0, ge=0, description="close the home after this long without calls; 0: never"
+    )
+
+
+class McpServerEntry(_Section):
+    """One MCP server whose tools magray's agent may use, started over stdio."""
+
+    command: str = Field(..., min_length=1, description="the program to start")
+    args: list[str] = Field(default_factory=list)
+    env: list[str] = Field(
+        default_factory=list, description="names of environment variables passed to it"
+    )
+    enabled: bool = True
+    timeout_s: float = Field(30.0, gt=0, le=3600, description="per tool call")
+    startup_timeout_s: float = Field(15.0, gt=0, le=600, description="start and list its tools")
+
+    @field_validator("env")
+    @classmethod
+    def _check_env_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return names
+
+
+class McpSettings(_Section):
+    """Owned by magray_tui.mcp: magray as an MCP server and as a client of MCP servers."""
+
+    server: McpServerSettings = Field(default_factory=McpServerSettings)
+    servers: dict[str, McpServerEntry] = Field(default_factory=dict)
+
+    @field_validator("servers")
+    @classmethod
+    def _check_server_names(cls, servers: dict[str, McpServerEntry]) -> dict[str, McpServerEntry]:
+        # The name prefixes the tool names the model sees (`NAME__tool`), so it must fit
+        # the function-name rules of OpenAI-style APIs: letters, digits, _ and -.
+        for name in servers:
+            if not _NAME.match(name) or "__" in name:
+                raise ValueError(
+                    f"server name {name!r} must be 1-40 letters, digits, _ or - (no '__')"
+                )
+        return servers
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -215,6 +274,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
     # TUI key remaps: binding id -> key (see F1 in the app); applied by the TUI itself.
     keys: dict[str, str] = Field(default_factory=dict)
 
@@ -503,6 +563,20 @@ DEFAULT_CONFIG = """\
 # gpu_crit_pct = 95
 # gpu_warn_temp_c = 85
 # gpu_crit_temp_c = 92
+
+# MCP (docs/mcp.md). What clients of `magray mcp` may do: allow | ask | deny per tool.
+# [mcp.server.policy]                   # every client
+# memory_update = "allow"
+# [mcp.server.clients.claude-code]      # one client, by the name it gives (clientInfo.name)
+# memory_forget = "allow"
+#
+# MCP servers whose tools magray's agent may use (offered as NAME__tool; default policy ask):
+# [mcp.servers.files]
+# command = "npx"
+# args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
+# env = ["GITHUB_TOKEN"]                # names of variables passed on; nothing else is
+# enabled = true
+# timeout_s = 30                        # per call
 """
 
 

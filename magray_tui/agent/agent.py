@@ -189,6 +189,8 @@ class Agent:
             yield Notice("memory is unavailable for this turn (see the log)", level="warning")
             refs = []
         specs = [s.openai_schema() for s in self.tools().specs()] if info.supports_tools else []
+        for note in self.tools().notices():  # e.g. an MCP server that did not start
+            yield Notice(note, level="warning")
         messages = prompt.build_messages(
             session_prompt=session.system_prompt,
             memories=refs,

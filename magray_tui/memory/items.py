@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from magray_tui.memory.records import SOURCES, Layer, MemoryError_, to_utc_naive
+from magray_tui.memory.records import CLIENT_SOURCE, SOURCES, Layer, MemoryError_, to_utc_naive
 
 ITEM_KEYS = {
     "id",
@@ -173,8 +173,10 @@ def prepare(
     if not kind or len(kind) > 50 or _CONTROL.search(kind):
         raise MemoryError_("kind must be a short word")
     source = (_optional_str(item, "source") or default_source).strip().lower()
-    if source not in SOURCES:
-        raise MemoryError_(f"unknown source {source!r} (use one of: {', '.join(SOURCES)})")
+    if source not in SOURCES and not CLIENT_SOURCE.match(source):
+        raise MemoryError_(
+            f"unknown source {source!r} (use one of: {', '.join(SOURCES)}, or mcp:CLIENT)"
+        )
     session = _optional_str(item, "session")
     try:
         created = to_utc_naive(item.get("created_at")) or now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +30,8 @@ class State(StrEnum):
 
 
 SOURCES = ("chat", "file", "manual", "agent", "import")
+# A write made by an MCP client names it: "mcp:claude-code" (see magray_tui/mcp).
+CLIENT_SOURCE = re.compile(r"^mcp:[a-z0-9][a-z0-9._-]{0,39}$")
 SEARCH_MODES = ("hybrid", "vector", "keyword")
 
 

@@ -75,6 +75,15 @@ class ToolRegistry:
         self.cap = cap
         self.sandbox = sandbox
         self._off = off or {}
+        self.mcp: Any = None  # magray_tui.mcp.client.McpClients when MCP servers are configured
+
+    def notices(self) -> list[str]:
+        """Problems with tool sources (an MCP server that failed), each reported once."""
+        return self.mcp.notices() if self.mcp is not None else []
+
+    def close(self) -> None:
+        if self.mcp is not None:
+            self.mcp.close()
 
     @classmethod
     def default(
@@ -96,13 +105,21 @@ class ToolRegistry:
         else:
             off.update(_OFF)
         tools += services.build(ctx)
-        return cls(
+        mcp = None
+        if getattr(settings, "mcp", None) is not None:  # configured MCP servers' tools
+            from magray_tui.mcp import tool_adapter
+
+            mcp = tool_adapter.start_clients(settings)  # type: ignore[arg-type]
+            tools += tool_adapter.build(mcp, tool_settings.output_cap_bytes) if mcp else []
+        registry = cls(
             tools,
             Policy(tool_settings.policy),
             cap=tool_settings.output_cap_bytes,
             sandbox=sandbox,
             off=off,
         )
+        registry.mcp = mcp
+        return registry
 
     def specs(self) -> list[ToolSpec]:
         """The tools the model may be offered: all but those the policy denies outright."""

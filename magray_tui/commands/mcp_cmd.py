@@ -1,0 +1,77 @@
+"""`magray mcp`: serve the memory and tasks to MCP clients over stdio; `magray mcp servers`
+lists the MCP servers whose tools magray's agent may use (docs/mcp.md)."""
+
+from __future__ import annotations
+
+import click
+
+from magray_tui.commands import AppContext
+from magray_tui.commands.output import dump_json, print_table
+
+
+@click.group(name="mcp", invoke_without_command=True)
+@click.pass_context
+def command(ctx: click.Context) -> None:
+    """Serve magray's memory and tasks over MCP (stdio), for Claude Code, Cursor and others.
+
+    Configure a client with `command: magray`, `args: ["mcp"]`. What each client may do
+    is set under [mcp.server] in config.toml; every write is signed `mcp:<client>`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = ctx.find_object(AppContext).settings()
+    from magray_tui.mcp.server import serve_stdio
+
+    serve_stdio(settings)
+
+
+@command.command("servers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--no-start", is_flag=True, help="Only list the configuration; start nothing.")
+@click.pass_context
+def servers(ctx: click.Context, as_json: bool = False, no_start: bool = False) -> None:
+    """Start each configured [mcp.servers.NAME], then list its state and tools."""
+    from magray_tui.mcp.client import McpClients
+    from magray_tui.mcp.tool_adapter import tool_name
+
+    settings = ctx.find_object(AppContext).settings()
+    entries = settings.mcp.servers
+    clients = McpClients(entries, settings.paths.log_dir)
+    try:
+        if not no_start:
+            clients.start()
+        rows = []
+        for name, entry in entries.items():
+            state = clients.states[name]
+            status = state.status if not no_start or not entry.enabled else "not started"
+            rows.append(
+                {
+                    "name": name,
+                    "command": " ".join([entry.command, *entry.args]),
+                    "enabled": entry.enabled,
+                    "state": status,
+                    "error": state.error,
+                    "server": state.server_info,
+                    "tools": [tool_name(name, t.name) for t in state.tools],
+                }
+            )
+    finally:
+        clients.close()
+    if as_json:
+        dump_json({"servers": rows})
+        return
+    if not rows:
+        click.echo("No MCP servers configured. Add [mcp.servers.NAME] to config.toml.")
+        return
+    print_table(
+        ["name", "state", "tools", "command"],
+        [
+            [
+                r["name"],
+                r["state"] + (f": {r['error']}" if r["error"] else ""),
+                ", ".join(r["tools"]) or "-",
+                r["command"],
+            ]
+            for r in rows
+        ],
+    )

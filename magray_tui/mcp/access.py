@@ -1,0 +1,88 @@
+"""Who may do what through `magray mcp`: the per-client policy and the client's name.
+
+Rules come from `[mcp.server]` (docs/mcp.md). The most specific rule wins: the client's own
+rule for the tool, then the client's `"*"`, then the rule for every client, then `"*"` for
+every client, then the built-in default below. "ask" needs a person to approve; until a TUI
+can be asked (it needs the host process), an "ask" is refused with a message that says how
+to allow it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from magray_tui.config import McpServerSettings
+
+Action = Literal["allow", "ask", "deny"]
+
+# Reading, adding and task work are what a coding agent needs; changing or removing what a
+# person (or another agent) stored asks first.
+DEFAULT_ACTIONS: dict[str, Action] = {
+    "memory_search": "allow",
+    "memory_get": "allow",
+    "memory_add": "allow",
+    "memory_update": "ask",
+    "memory_forget": "ask",
+    "memory_restore": "ask",
+    "memory_promote": "ask",
+    "memory_demote": "ask",
+    "tasks_list": "allow",
+    "tasks_ready": "allow",
+    "tasks_add": "allow",
+    "tasks_update_state": "allow",
+}
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def client_name(raw: str | None) -> str:
+    """A client's self-given name as a short safe word: "Claude Code" -> "claude-code"."""
+    name = _UNSAFE.sub("-", (raw or "").strip().lower()).strip("-._")
+    return name[:40].rstrip("-._") or "unknown"
+
+
+def client_source(name: str) -> str:
+    """The `source` a write of this client carries: "mcp:claude-code"."""
+    return f"mcp:{client_name(name)}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    why: str  # the rule that decided, for messages
+
+
+class ClientPolicy:
+    def __init__(self, settings: McpServerSettings | None = None) -> None:
+        self.every = dict(settings.policy) if settings else {}
+        self.per_client = (
+            {client_name(k): dict(v) for k, v in settings.clients.items()} if settings else {}
+        )
+
+    def decide(self, client: str, tool: str) -> Verdict:
+        own = self.per_client.get(client_name(client), {})
+        for rules, key, where in (
+            (own, tool, f"[mcp.server.clients.{client}] {tool}"),
+            (own, "*", f'[mcp.server.clients.{client}] "*"'),
+            (self.every, tool, f"[mcp.server.policy] {tool}"),
+            (self.every, "*", '[mcp.server.policy] "*"'),
+        ):
+            if key in rules:
+                return Verdict(rules[key], where)
+        return Verdict(DEFAULT_ACTIONS.get(tool, "ask"), "the default policy")
+
+    def refusal(self, client: str, tool: str) -> str | None:
+        """None when the call may run; else the one-line reason it may not."""
+        verdict = self.decide(client, tool)
+        if verdict.action == "allow":
+            return None
+        allow = f'set {tool} = "allow" under [mcp.server.clients.{client_name(client)}]'
+        if verdict.action == "deny":
+            return f"denied for client {client!r} by {verdict.why}; to permit it, {allow}"
+        return (
+            f"needs a person's approval for client {client!r} ({verdict.why} = ask), and "
+            f"magray cannot ask from here yet (no open TUI to ask in); to permit it, {allow}"
+        )
