@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from magray_tui.terminal_text import one_line
 
+# JSON-RPC error codes the SDK raises locally (mcp_types.CONNECTION_CLOSED, REQUEST_TIMEOUT).
+CONNECTION_CLOSED = -32000
+REQUEST_TIMEOUT = -32001
+
 if TYPE_CHECKING:
     from magray_tui.config import McpServerEntry
 
@@ -90,7 +94,7 @@ class McpClients:
             name: ServerState(name, "starting" if e.enabled else "off")
             for name, e in self.entries.items()
         }
-        self._notices: list[str] = []
+        self._notices: list[tuple[str, str]] = []  # (server, message)
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._stops: dict[str, asyncio.Event] = {}
@@ -166,13 +170,18 @@ class McpClients:
                 self._clients.pop(name, None)
             ready.set()
 
-    def _fail(self, name: str, reason: str) -> None:
+    def _fail(self, name: str, reason: str, *, notify: bool = True) -> None:
+        """Record a server as failed; the first report only (`notify=False` when the caller
+        reports it itself, e.g. as the result of the call that saw it die)."""
         with self._lock:
             state = self.states[name]
+            if not notify:  # the failing call reports it: drop a report queued meanwhile
+                self._notices = [n for n in self._notices if n[0] != name]
             if state.status == "failed":
                 return
             state.status, state.error = "failed", reason
-            self._notices.append(f"MCP server {name!r} is unavailable: {reason}")
+            if notify:
+                self._notices.append((name, f"MCP server {name!r} is unavailable: {reason}"))
 
     def _stop(self, name: str) -> None:
         stop, loop = self._stops.get(name), self._loop
@@ -198,7 +207,7 @@ class McpClients:
         """Problems not reported yet (each once)."""
         with self._lock:
             out, self._notices = self._notices, []
-        return out
+        return [text for _server, text in out]
 
     def call(self, server: str, tool: str, arguments: dict[str, Any]) -> CallOutcome:
         """Call `tool` on `server`; McpError when the server cannot answer in time."""
@@ -216,11 +225,16 @@ class McpClients:
             fut.cancel()
             raise McpError(f"MCP server {server!r}: {tool} timed out after {timeout:g} s") from None
         except Exception as exc:
-            if "timed out" in str(exc):
+            code = getattr(exc, "code", None)
+            if code == REQUEST_TIMEOUT:
                 raise McpError(
                     f"MCP server {server!r}: {tool} timed out after {timeout:g} s"
                 ) from None
-            if state.status != "ready":  # the connection died under the call
-                raise McpError(f"MCP server {server!r} {state.error or 'stopped'}") from None
+            if code == CONNECTION_CLOSED or state.status != "ready":
+                reason = f"crashed during {tool} ({_describe(exc)})"
+                self._fail(server, reason, notify=False)  # this result is the report
+                raise McpError(
+                    f"MCP server {server!r} {reason}; its tools are off until magray restarts"
+                ) from None
             raise McpError(f"MCP server {server!r}: {tool} failed: {_describe(exc)}") from None
         return CallOutcome(not result.is_error, _content_text(result))

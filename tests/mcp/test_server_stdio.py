@@ -1,0 +1,180 @@
+"""`magray mcp` as MCP clients see it: a subprocess driven over stdio by the SDK's Client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.mcp.conftest import MAGRAY, ROOT, connect, data_of, magray_cli, text_of, write_config
+
+TOOLS = {
+    "memory_search",
+    "memory_add",
+    "memory_get",
+    "memory_update",
+    "memory_forget",
+    "memory_restore",
+    "memory_promote",
+    "memory_demote",
+    "tasks_list",
+    "tasks_ready",
+    "tasks_add",
+    "tasks_update_state",
+}
+
+
+async def test_the_readme_recipe_lists_tools_adds_searches_and_signs_writes(mcp_home):
+    """`command: magray`, `args: ["mcp"]`, as in the README, with the real console script."""
+    assert MAGRAY.exists(), f"{MAGRAY} is missing: run `make install`"
+    async with connect(mcp_home, command=str(MAGRAY), args=["mcp"]) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        assert set(listed) == TOOLS
+        add = listed["memory_add"]
+        assert add.input_schema["required"] == ["text"]
+        assert add.input_schema["properties"]["layer"]["enum"] == ["interact", "insights", "assets"]
+        assert "recorded as written by this client" in add.description
+        assert listed["memory_search"].annotations.read_only_hint is True
+
+        added = data_of(
+            await client.call_tool(
+                "memory_add", {"text": "The staging database listens on port 5433.", "tags": ["db"]}
+            )
+        )
+        assert added["source"] == "mcp:claude-code" and added["layer"] == "insights"
+        hits = data_of(await client.call_tool("memory_search", {"query": "staging db port"}))
+        assert hits["hits"][0]["id"] == added["id"]
+        assert hits["hits"][0]["source"] == "mcp:claude-code"
+        assert set(hits["hits"][0]["score_parts"]) >= {"vector", "keyword"}
+
+    # Provenance is visible to a person through the CLI once the client is gone.
+    out = magray_cli(mcp_home, "memory", "search", "staging database", "--json")
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    hit = next(h for h in found if h["id"] == added["id"])
+    assert hit["source"] == "mcp:claude-code"
+
+
+async def test_forget_asks_by_default_and_is_refused_without_a_tui(mcp_home):
+    async with connect(mcp_home, client="Cursor IDE") as client:
+        rid = data_of(await client.call_tool("memory_add", {"text": "Keep the lights on."}))["id"]
+        refused = await client.call_tool("memory_forget", {"id": rid})
+        assert refused.is_error
+        message = text_of(refused)
+        assert "\n" not in message
+        assert "needs a person's approval for client 'cursor-ide'" in message
+        assert "[mcp.server.clients.cursor-ide]" in message
+        # Nothing changed.
+        got = data_of(await client.call_tool("memory_get", {"id": rid}))
+        assert got["state"] == "live"
+
+
+async def test_policy_per_client_allows_and_denies(mcp_home):
+    write_config(
+        mcp_home,
+        '[mcp.server.clients.curator]\nmemory_forget = "allow"\nmemory_restore = "allow"\n'
+        '[mcp.server.clients.reader]\nmemory_add = "deny"\n',
+    )
+    async with connect(mcp_home, client="reader") as client:
+        denied = await client.call_tool("memory_add", {"text": "should not be stored"})
+        assert denied.is_error
+        assert "denied for client 'reader' by [mcp.server.clients.reader] memory_add" in text_of(
+            denied
+        )
+    async with connect(mcp_home, client="curator") as client:
+        rid = data_of(await client.call_tool("memory_add", {"text": "A fact to retract."}))["id"]
+        forgotten = data_of(await client.call_tool("memory_forget", {"id": rid}))
+        assert forgotten["state"] == "forgotten"
+        hits = data_of(await client.call_tool("memory_search", {"query": "fact to retract"}))
+        assert rid not in [h["id"] for h in hits["hits"]]
+        restored = data_of(await client.call_tool("memory_restore", {"id": rid}))
+        assert restored["state"] == "live"
+    out = magray_cli(mcp_home, "memory", "list", "--json")
+    texts = [r["text"] for r in json.loads(out.stdout)]
+    assert texts == ["A fact to retract."]  # the reader's add was never stored
+    history = magray_cli(mcp_home, "memory", "history", rid, "--json")
+    actors = [h["actor"] for h in json.loads(history.stdout)]
+    assert actors.count("mcp:curator") == 2  # the forget and the restore, signed
+
+
+async def test_errors_are_one_line_tool_errors_and_the_server_keeps_serving(mcp_home):
+    async with connect(mcp_home) as client:
+        cases = [
+            ("memory_get", {"id": "no-such-id"}, "memory_get: no memory with id 'no-such-id'"),
+            ("memory_search", {"query": "x", "k": 0}, "memory_search: invalid arguments: k:"),
+            ("memory_add", {"text": "x", "layer": "attic"}, "memory_add: invalid arguments:"),
+            ("memory_add", {"text": "   "}, "empty text"),
+            ("tasks_update_state", {"id": "t99", "state": "done"}, "t99"),
+            ("memory_search", {"query": "x", "since": "yesterday"}, "not an ISO-8601 time"),
+        ]
+        for tool, args, expected in cases:
+            result = await client.call_tool(tool, args)
+            assert result.is_error, (tool, args)
+            message = text_of(result)
+            assert expected in message, message
+            assert "\n" not in message and "Traceback" not in message
+        # Still serving after all of that.
+        rid = data_of(await client.call_tool("memory_add", {"text": "still here"}))["id"]
+        assert data_of(await client.call_tool("memory_get", {"id": rid}))["text"] == "still here"
+
+
+async def test_a_50_mb_memory_is_refused_with_the_limit_and_nothing_is_stored(mcp_home):
+    async with connect(mcp_home) as client:
+        result = await client.call_tool("memory_add", {"text": "a" * (50 * 1024 * 1024)})
+        assert result.is_error
+        assert "text is 52,428,800 bytes; the limit is 1,000,000 bytes" in text_of(result)
+        stats = json.loads((await client.read_resource("magray://memory/stats")).contents[0].text)
+        assert stats["total_live"] == 0
+
+
+async def test_tasks_round_trip_signed_by_the_client_and_the_graph_resource(mcp_home):
+    async with connect(mcp_home, client="goose") as client:
+        first = data_of(await client.call_tool("tasks_add", {"title": "Design the schema"}))
+        second = data_of(
+            await client.call_tool(
+                "tasks_add",
+                {"title": "Write the migration", "depends_on": [first["id"]], "priority": "high"},
+            )
+        )
+        assert second["state"] == "blocked" and "mcp:goose" in second["tags"]
+        ready = data_of(await client.call_tool("tasks_ready", {}))
+        assert [t["id"] for t in ready["tasks"]] == [first["id"]]
+        done = data_of(
+            await client.call_tool("tasks_update_state", {"id": first["id"], "state": "done"})
+        )
+        assert done["state"] == "done"
+        ready = data_of(await client.call_tool("tasks_ready", {}))
+        assert [t["id"] for t in ready["tasks"]] == [second["id"]]
+        graph = (await client.read_resource("magray://tasks/graph")).contents[0].text
+        assert graph.startswith("flowchart") and f"{first['id']} --> {second['id']}" in graph
+
+
+async def test_a_locked_home_gives_a_one_line_tool_error_not_a_crash(mcp_home):
+    """Another process holds the home (before the host process lands, nothing serves it)."""
+    (mcp_home / "data").mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from magray_tui.memory.store import Store; "
+            "s = Store.open(__import__('pathlib').Path(sys.argv[1])); print('ok', flush=True); "
+            "time.sleep(120)",
+            str(mcp_home / "data" / "memory.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        async with connect(mcp_home) as client:
+            result = await client.call_tool("memory_add", {"text": "blocked?"})
+            assert result.is_error
+            message = text_of(result)
+            assert "in use by" in message and "\n" not in message
+            assert (await client.list_tools()).tools  # still serving
+    finally:
+        holder.kill()
+        holder.wait()
