@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.mcp.conftest import MAGRAY, ROOT, connect, data_of, magray_cli, text_of, write_config
 
 TOOLS = {
