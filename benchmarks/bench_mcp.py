@@ -2,13 +2,14 @@
 ≤ 10 ms at p50).
 
 The store is the cached 10k-record benchmark home (`bench_tui.build_100k`, built once from
-precomputed vectors). In-process: `MemoryService.search(q, k=10)` in this process. Over
-MCP: `magray mcp` started as a subprocess by the official SDK `Client` over stdio, timing
-`call_tool("memory_search", {"query": q, "k": 10})` from the client's side (JSON-RPC over
-pipes, argument validation, the policy check, a worker thread, the result as JSON). DuckDB
-allows one process on a home, so the phases run in turn: in-process, MCP, in-process again
-(the second pass shows the drift a shared machine adds). Every query is new text to each
-process, so each search embeds its query; warm-up queries are not measured.
+precomputed vectors). Over MCP: `magray mcp` started as a subprocess by the official SDK
+`Client` over stdio, timing `call_tool("memory_search", {"query": q, "k": 10})` from the
+client's side (JSON-RPC over pipes, argument validation, the policy check, a worker thread,
+the hits as JSON). In-process: `MemoryService.search(q, k=10)` in this process on an
+identical copy of the home (DuckDB allows one process per file). Each query is run on both
+sides back to back, alternating which goes first, so both see the same load on a shared
+machine; each side embeds the query itself. The paired difference (MCP minus in-process,
+query by query) is the cost MCP adds.
 
     .venv/bin/python benchmarks/bench_mcp.py [--quick]
 """
@@ -16,8 +17,11 @@ process, so each search embeds its query; warm-up queries are not measured.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,25 +46,15 @@ def queries(n: int) -> list[str]:
     return found[:n]
 
 
-def in_process(home: Path, warm: list[str], measured: list[str]) -> list[float]:
+async def paired(home: Path, copy: Path, warm: list[str], measured: list[str]) -> dict[str, Any]:
+    """Each query once in-process (on `copy`, an identical copy of the home: DuckDB allows
+    one process per file) and once over MCP (on `home`), alternating which goes first, so
+    both see the same machine load; each side embeds the query itself (no shared cache)."""
     from common import bench_settings
-
-    from magray_tui.memory import MemoryService
-
-    with MemoryService.open(settings=bench_settings(home)) as memory:
-        for q in warm:
-            memory.search(q, k=10)
-        samples = []
-        for q in measured:
-            t0 = time.perf_counter()
-            memory.search(q, k=10)
-            samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
-async def over_mcp(home: Path, warm: list[str], measured: list[str]) -> dict[str, Any]:
     from mcp import Client, StdioServerParameters
     from mcp_types import Implementation
+
+    from magray_tui.memory import MemoryService
 
     params = StdioServerParameters(
         command=sys.executable,
@@ -72,22 +66,40 @@ async def over_mcp(home: Path, warm: list[str], measured: list[str]) -> dict[str
         },
     )
     me = Implementation(name="bench", version="1")
-    t0 = time.perf_counter()
-    async with Client(params, client_info=me) as client:
-        connect_s = time.perf_counter() - t0
+    local: list[float] = []
+    remote: list[float] = []
+    with MemoryService.open(settings=bench_settings(copy)) as memory:
         t0 = time.perf_counter()
-        first = await client.call_tool("memory_search", {"query": warm[0], "k": 10})
-        first_call_s = time.perf_counter() - t0
-        assert not first.is_error, first.content
-        for q in warm[1:]:
-            await client.call_tool("memory_search", {"query": q, "k": 10})
-        samples = []
-        for q in measured:
+        async with Client(params, client_info=me) as client:
+            connect_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = await client.call_tool("memory_search", {"query": q, "k": 10})
-            samples.append((time.perf_counter() - t0) * 1000)
-            assert not result.is_error, result.content
-    return {"samples": samples, "connect_s": connect_s, "first_call_s": first_call_s}
+            first = await client.call_tool("memory_search", {"query": warm[0], "k": 10})
+            first_call_s = time.perf_counter() - t0
+            assert not first.is_error, first.content
+            for q in warm:
+                memory.search(q, k=10)
+                await client.call_tool("memory_search", {"query": q, "k": 10})
+            for i, q in enumerate(measured):
+                for side in (0, 1) if i % 2 else (1, 0):
+                    t0 = time.perf_counter()
+                    if side == 0:
+                        hits = memory.search(q, k=10)
+                        local.append((time.perf_counter() - t0) * 1000)
+                    else:
+                        result = await client.call_tool("memory_search", {"query": q, "k": 10})
+                        remote.append((time.perf_counter() - t0) * 1000)
+                        assert not result.is_error, result.content
+                        ids = [h["id"] for h in json.loads(result.content[0].text)["hits"]]
+                if i == 0:  # the same store answers the same
+                    assert ids == [h.record.id for h in hits], (ids, hits)
+    diffs = [r - m for r, m in zip(remote, local, strict=True)]
+    return {
+        "local": local,
+        "remote": remote,
+        "diffs": diffs,
+        "connect_s": connect_s,
+        "first_call_s": first_call_s,
+    }
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -96,28 +108,24 @@ def run(quick: bool) -> dict[str, Any]:
 
     n = 10_000
     home = build_100k(n, True)
-    os.environ["MAGRAY_HOME"] = str(home)
-    count = 60 if quick else 200
-    qs = queries(count * 3 + 30)
-    warm_a, warm_m, warm_b = qs[:10], qs[10:20], qs[20:30]
-    set_a, set_m, set_b = qs[30 : 30 + count], qs[30 + count : 30 + 2 * count], qs[30 + 2 * count :]
+    count = 60 if quick else 300
+    qs = queries(count + 10)
     load_before = os.getloadavg()
-    a = in_process(home, warm_a, set_a)
-    mcp = anyio.run(over_mcp, home, warm_m, set_m)
-    b = in_process(home, warm_b, set_b)
-    inproc = percentiles(a + b)
-    over = percentiles(mcp["samples"])
+    with tempfile.TemporaryDirectory(prefix="magray-bench-mcp-") as tmp:
+        copy = Path(tmp) / "home"
+        shutil.copytree(home, copy, ignore=shutil.ignore_patterns("logs", "*.lock"))
+        got = anyio.run(paired, home, copy, qs[:10], qs[10:])
+    inproc, over = percentiles(got["local"]), percentiles(got["remote"])
     return {
         "records": n,
-        "queries_per_phase": count,
+        "queries": count,
         "in_process": inproc,
-        "in_process_first_pass": percentiles(a),
-        "in_process_second_pass": percentiles(b),
         "over_mcp": over,
         "added_p50_ms": round(over["p50"] - inproc["p50"], 2),
         "added_p95_ms": round(over["p95"] - inproc["p95"], 2),
-        "mcp_connect_s": round(mcp["connect_s"], 2),
-        "mcp_first_call_s": round(mcp["first_call_s"], 2),
+        "paired_difference_ms": percentiles(got["diffs"]),
+        "mcp_connect_s": round(got["connect_s"], 2),
+        "mcp_first_call_s": round(got["first_call_s"], 2),
         "target_added_p50_ms": 10.0,
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
@@ -127,13 +135,18 @@ def run(quick: bool) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="60 queries per phase, not 200")
+    parser.add_argument("--quick", action="store_true", help="60 queries, not 300")
     args = parser.parse_args()
     result = run(args.quick)
     rows = [
         ["in-process", result["in_process"]["p50"], result["in_process"]["p95"]],
         ["over MCP (stdio)", result["over_mcp"]["p50"], result["over_mcp"]["p95"]],
         ["added by MCP", result["added_p50_ms"], result["added_p95_ms"]],
+        [
+            "paired difference",
+            result["paired_difference_ms"]["p50"],
+            result["paired_difference_ms"]["p95"],
+        ],
     ]
     path = write_result("mcp_quick" if args.quick else "mcp", result)
     print_table("memory_search at 10k records", ["", "p50 ms", "p95 ms"], rows)

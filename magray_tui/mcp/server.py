@@ -29,8 +29,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
 
+from magray_tui.mcp import activity
 from magray_tui.mcp.access import ClientPolicy, client_name
 from magray_tui.mcp.server_tools import MagrayTools, RequestTooLarge
+from magray_tui.memory.records import utcnow
 from magray_tui.terminal_text import one_line
 from magray_tui.user_errors import user_message
 
@@ -75,6 +77,14 @@ class _Home:
                 self._services = Services(self.settings)
             return MagrayTools(self._services)
 
+    def run(self, what: str, *args: Any, **kwargs: Any) -> Any:
+        """`MagrayTools.<what>(...)`, with the home kept open while it runs."""
+        self.enter()
+        try:
+            return getattr(self.tools(), what)(*args, **kwargs)
+        finally:
+            self.leave()
+
     def enter(self) -> None:
         with self._lock:
             self._busy += 1
@@ -85,11 +95,11 @@ class _Home:
             self._last = time.monotonic()
 
     def release_if_idle(self, idle_s: float) -> bool:
-        with self._lock:
+        with self._lock:  # held while closing: a call arriving now waits, then reopens
             if self._services is None or self._busy or time.monotonic() - self._last < idle_s:
                 return False
-            services, self._services = self._services, None
-        services.close()
+            self._services.close()
+            self._services = None
         log.info("mcp: home released after %.0f s without calls", idle_s)
         return True
 
@@ -133,26 +143,19 @@ def build_server(settings: Settings) -> tuple[MCPServer, _Home]:
     home = _Home(settings)
     policy = ClientPolicy(settings.mcp.server)
     log_file = settings.paths.log_file
+    activity_file = activity.log_path(settings)
     server = _Server("magray", instructions=INSTRUCTIONS, version=_version())
 
     async def call(ctx: Context, tool: str, **kwargs: Any) -> Any:
         client = _client_of(ctx)
+        started = time.perf_counter()
         refusal = policy.refusal(client, tool)
         if refusal:
-            log.info("mcp: %s refused for %s", tool, client)
+            record(client, tool, started, None, refusal)
             raise ToolError(refusal)
-        started = time.perf_counter()
-
-        def work() -> Any:
-            home.enter()
-            try:
-                return getattr(home.tools(), tool)(client, **kwargs)
-            finally:
-                home.leave()
-
         try:
             # Not abandoned on cancel: a disconnecting client waits for the write to end.
-            result = await anyio.to_thread.run_sync(work)
+            result = await anyio.to_thread.run_sync(lambda: home.run(tool, client, **kwargs))
         except Exception as exc:
             message = user_message(exc)
             if message is None and isinstance(exc, RequestTooLarge):
@@ -160,10 +163,22 @@ def build_server(settings: Settings) -> tuple[MCPServer, _Home]:
             if message is None:
                 log.exception("mcp: %s failed for %s", tool, client)
                 message = f"{tool} failed unexpectedly ({type(exc).__name__}); see {log_file}"
-            log.info("mcp: %s by %s failed: %s", tool, client, message)
-            raise ToolError(one_line(message, 500)) from None
-        log.info("mcp: %s by %s ok (%.1f ms)", tool, client, (time.perf_counter() - started) * 1e3)
+            message = one_line(message, 500)
+            record(client, tool, started, None, message)
+            raise ToolError(message) from None
+        record(client, tool, started, result, None)
         return result
+
+    def record(client: str, tool: str, started: float, result: Any, error: str | None) -> None:
+        ms = round((time.perf_counter() - started) * 1e3, 1)
+        log.info("mcp: %s by %s %s (%.1f ms)", tool, client, "ok" if error is None else error, ms)
+        entry = {"ts": utcnow().isoformat() + "Z", "client": client, "tool": tool}
+        entry |= {"ok": error is None, "ms": ms}
+        if isinstance(result, dict) and isinstance(result.get("id"), str):
+            entry["id"] = result["id"]
+        if error is not None:
+            entry["error"] = error
+        activity.append(activity_file, entry)
 
     @server.tool(annotations=_ReadOnly)
     async def memory_search(
@@ -323,7 +338,7 @@ async def _read(home: _Home, policy: ClientPolicy, gate: str, what: str) -> Any:
     if policy.decide("*", gate).action != "allow":
         raise ValueError(f"reading this is denied by [mcp.server.policy] {gate}")
     try:
-        return await anyio.to_thread.run_sync(lambda: getattr(home.tools(), what)())
+        return await anyio.to_thread.run_sync(lambda: home.run(what))
     except Exception as exc:
         raise ValueError(user_message(exc) or f"cannot read it ({type(exc).__name__})") from None
 

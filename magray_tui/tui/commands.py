@@ -32,6 +32,11 @@ class MagrayCommands(Provider):
             yield from pane.palette_commands()
         yield from app.promotion_commands()
         yield PaletteCommand("Change theme", "Pick one of the available themes", app.search_themes)
+        yield PaletteCommand(
+            "Agents (MCP clients)",
+            "Clients of `magray mcp`: their calls, what they wrote; forget their last hour",
+            partial(open_agents, app),
+        )
         paths = app.settings.paths
         yield PaletteCommand(
             "Show config file path",
@@ -60,6 +65,13 @@ class MagrayCommands(Provider):
             score = matcher.match(cmd.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(cmd.title), cmd.callback, help=cmd.help)
+
+
+def open_agents(app: MagrayApp) -> None:
+    from magray_tui.tui.screens.agents import AgentsScreen
+
+    memory = lambda: app.backend.memory if app.backend is not None else None  # noqa: E731
+    app.push_screen(AgentsScreen(app.settings, memory, app.env.clock))
 
 
 def show_path(app: MagrayApp, label: str, path: Path) -> None:
