@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from magray_tui.config import load_settings
+from magray_tui.mcp import activity
 from tests.mcp.conftest import MAGRAY, ROOT, connect, data_of, magray_cli, text_of, write_config
 
 TOOLS = {
@@ -92,6 +94,17 @@ async def test_policy_per_client_allows_and_denies(mcp_home):
     out = magray_cli(mcp_home, "memory", "list", "--json")
     texts = [r["text"] for r in json.loads(out.stdout)]
     assert texts == ["A fact to retract."]  # the reader's add was never stored
+    log = activity.read(activity.log_path(load_settings(mcp_home)))
+    calls = [(e["client"], e["tool"], e["ok"]) for e in log]
+    assert calls == [
+        ("reader", "memory_add", False),
+        ("curator", "memory_add", True),
+        ("curator", "memory_forget", True),
+        ("curator", "memory_search", True),
+        ("curator", "memory_restore", True),
+    ]
+    assert log[0]["error"].startswith("denied for client 'reader'")
+    assert log[2]["id"] == rid
     history = magray_cli(mcp_home, "memory", "history", rid, "--json")
     actors = [h["actor"] for h in json.loads(history.stdout)]
     assert actors.count("mcp:curator") == 2  # the forget and the restore, signed
