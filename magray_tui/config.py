@@ -564,19 +564,23 @@ DEFAULT_CONFIG = """\
 # gpu_warn_temp_c = 85
 # gpu_crit_temp_c = 92
 
-# MCP (docs/mcp.md). What clients of `magray mcp` may do: allow | ask | deny per tool.
-# [mcp.server.policy]                   # every client
-# memory_update = "allow"
-# [mcp.server.clients.claude-code]      # one client, by the name it gives (clientInfo.name)
-# memory_forget = "allow"
+[mcp.server]                            # `magray mcp`: magray as an MCP server (docs/mcp.md)
+# idle_release_s = 30                   # close the home after this long without calls
 #
-# MCP servers whose tools magray's agent may use (offered as NAME__tool; default policy ask):
-# [mcp.servers.files]
-# command = "npx"
-# args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
-# env = ["GITHUB_TOKEN"]                # names of variables passed on; nothing else is
-# enabled = true
-# timeout_s = 30                        # per call
+# What each client may do, allow | ask | deny per tool ("*": every tool), e.g.:
+#   [mcp.server.policy]                 # every client
+#   memory_update = "allow"
+#   [mcp.server.clients.claude-code]    # one client, by the name it gives (clientInfo.name)
+#   memory_forget = "allow"
+#
+# MCP servers whose tools magray's agent may use (offered as NAME__tool; policy "*" = ask):
+#   [mcp.servers.files]
+#   command = "npx"
+#   args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
+#   env = ["GITHUB_TOKEN"]              # names of variables passed on; nothing else is
+#   enabled = true
+#   timeout_s = 30                      # per call
+#   startup_timeout_s = 15
 """
 
 

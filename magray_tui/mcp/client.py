@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import weakref
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,15 @@ def _content_text(result: Any) -> str:
     return "\n".join(parts)
 
 
+# The started clients of each home (by log folder), for the Health check: the agent's
+# registry owns them, the Health pane only reads their states. Weak: closing drops them.
+_RUNNING: weakref.WeakValueDictionary[str, McpClients] = weakref.WeakValueDictionary()
+
+
+def running_for(log_dir: Path) -> McpClients | None:
+    return _RUNNING.get(str(log_dir))
+
+
 class McpClients:
     """Every enabled server of `entries`, started by `start()` and stopped by `close()`."""
 
@@ -110,6 +120,7 @@ class McpClients:
             return
         loop = asyncio.new_event_loop()
         self._loop = loop
+        _RUNNING[str(self.log_dir)] = self
         self._thread = threading.Thread(target=loop.run_forever, name="magray-mcp", daemon=True)
         self._thread.start()
         ready = {n: threading.Event() for n in enabled}
@@ -192,6 +203,8 @@ class McpClients:
         loop = self._loop
         if loop is None:
             return
+        if _RUNNING.get(str(self.log_dir)) is self:
+            del _RUNNING[str(self.log_dir)]
         for name in list(self._stops):
             self._stop(name)
         for fut in self._runners:

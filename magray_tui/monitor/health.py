@@ -205,6 +205,10 @@ def run_checks(
         guarded("disk", lambda: hs.check_disk(settings.paths.data, limits)),
         guarded("ram", lambda: hs.check_ram(limits)),
     ]
+    if any(e.enabled for e in settings.mcp.servers.values()):  # only where configured
+        from magray_tui.mcp.health import check_mcp_servers
+
+        checks.append(guarded("mcp_servers", lambda: check_mcp_servers(settings)))
     return HealthReport(tuple(checks), clock())
 
 

@@ -59,6 +59,13 @@ def of(events: list, kind: type) -> list:
     return [e for e in events if isinstance(e, kind)]
 
 
+def mcp_health(agent: Agent):
+    from magray_tui.monitor.health import run_checks
+
+    report = run_checks(agent.settings, agent.services)
+    return report.get("mcp_servers")
+
+
 def sent_tools(llm_server) -> list[str]:
     return [t["function"]["name"] for t in llm_server.chat_requests[0].body.get("tools", [])]
 
@@ -129,6 +136,11 @@ def test_only_named_environment_variables_reach_the_server(make_agent, llm_serve
 
 def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(make_agent, llm_server):
     agent = make_agent({"fx": fixture_entry()}, {"fx__crash": "allow", "fx__echo": "allow"})
+    health = mcp_health(agent)
+    assert health.status.value == "ok" and health.message == "fx: start with the first chat turn"
+    agent.tools()
+    health = mcp_health(agent)
+    assert health.status.value == "ok" and health.message == "1 ready, 5 tools"
     llm_server.tool_call("fx__crash", {})
     llm_server.text("The tool failed.")
     events = turn(agent, "crash it")
@@ -147,6 +159,10 @@ def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(make
     again = of(later, m.ToolFinished)[0]
     assert not again.ok and again.output.startswith("MCP server 'fx' is not running (crashed")
     assert later[-1].status == "complete"
+    # The Health pane's check shows it too.
+    health = mcp_health(agent)
+    assert health.status.value == "degraded"
+    assert health.message.startswith("fx: crashed during crash")
 
 
 def test_a_hanging_call_times_out_and_the_server_stays_usable(make_agent, llm_server):
