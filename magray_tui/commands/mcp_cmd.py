@@ -20,7 +20,16 @@ def command(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = ctx.find_object(AppContext).settings()
+    import sys
+
     from magray_tui.mcp.server import serve_stdio
+
+    if sys.stdin.isatty():  # a person, not an MCP client: say what this is (on stderr)
+        click.echo(
+            "magray mcp speaks MCP (JSON-RPC) on stdin/stdout for an MCP client; configure "
+            'the client with command "magray", args ["mcp"] (see README). Ctrl+D ends it.',
+            err=True,
+        )
 
     serve_stdio(settings)
 

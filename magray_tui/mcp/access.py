@@ -2,9 +2,9 @@
 
 Rules come from `[mcp.server]` (docs/mcp.md). The most specific rule wins: the client's own
 rule for the tool, then the client's `"*"`, then the rule for every client, then `"*"` for
-every client, then the built-in default below. "ask" needs a person to approve; until a TUI
-can be asked (it needs the host process), an "ask" is refused with a message that says how
-to allow it.
+every client, then the built-in default below. "ask" needs a person to approve; until the open TUI
+can be asked (that needs the host process of the many-processes work), an "ask" is refused
+with a message that says how to allow it.
 """
 
 from __future__ import annotations
@@ -84,5 +84,5 @@ class ClientPolicy:
             return f"denied for client {client!r} by {verdict.why}; to permit it, {allow}"
         return (
             f"needs a person's approval for client {client!r} ({verdict.why} = ask), and "
-            f"magray cannot ask from here yet (no open TUI to ask in); to permit it, {allow}"
+            f"`magray mcp` cannot ask one yet; to permit it, {allow}"
         )

@@ -29,6 +29,10 @@ WINDOW = timedelta(hours=1)
 COLUMNS = ("client", "last seen", "calls", "failed", "wrote (1 h)")
 
 
+def _n(count: int) -> str:
+    return f"{count:,} memor{'y' if count == 1 else 'ies'}"
+
+
 class AgentsScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "forget_recent", "Forget its last hour", id="agents.forget"),
@@ -163,7 +167,7 @@ class AgentsScreen(ModalScreen[None]):
         self.app.push_screen(
             ConfirmAction(
                 f"Forget everything {client} wrote in the last hour?",
-                f"{count} memor{'y' if count == 1 else 'ies'} move to the tombstones "
+                f"{count} memor{'y moves' if count == 1 else 'ies move'} to the tombstones "
                 "(restorable: u here, or `magray memory restore ID`).",
                 approve="Forget (y)",
             ),
@@ -183,7 +187,7 @@ class AgentsScreen(ModalScreen[None]):
             return
         self.undo_ids, self.undo_client = ids, client
         self.app.call_from_thread(
-            self.notify, f"Forgot {len(ids)} memories written by {client}. u undoes it.",
+            self.notify, f"Forgot {_n(len(ids))} written by {client}. u undoes it.",
             markup=False,
         )  # fmt: skip
         self.app.call_from_thread(self.load)
@@ -206,7 +210,7 @@ class AgentsScreen(ModalScreen[None]):
                 report_failure, self, "Restoring", exc, self.settings.paths.log_file
             )
             return
-        self.app.call_from_thread(self.notify, f"Restored {n} memories.", markup=False)
+        self.app.call_from_thread(self.notify, f"Restored {_n(n)}.", markup=False)
         self.app.call_from_thread(self.load)
 
     def action_close(self) -> None:
