@@ -189,7 +189,7 @@ class Agent:
             yield Notice("memory is unavailable for this turn (see the log)", level="warning")
             refs = []
         specs = [s.openai_schema() for s in self.tools().specs()] if info.supports_tools else []
-        for note in self.tools().notices():  # e.g. an MCP server that did not start
+        for note in self.tools().notices() if specs else ():  # e.g. an MCP server that failed
             yield Notice(note, level="warning")
         messages = prompt.build_messages(
             session_prompt=session.system_prompt,
