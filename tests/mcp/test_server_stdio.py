@@ -189,3 +189,23 @@ async def test_a_locked_home_gives_a_one_line_tool_error_not_a_crash(mcp_home):
     finally:
         holder.kill()
         holder.wait()
+
+
+async def test_an_idle_server_lets_go_of_the_home_and_reopens_it_on_the_next_call(mcp_home):
+    """An editor keeps `magray mcp` running; between bursts of calls other magray commands
+    can write to the home (before the host process lands, DuckDB allows one process)."""
+    import time
+
+    write_config(mcp_home, "[mcp.server]\nidle_release_s = 1\n")
+    async with connect(mcp_home) as client:
+        data_of(await client.call_tool("memory_add", {"text": "written over MCP"}))
+        deadline = time.monotonic() + 30
+        while True:  # the CLI's write fails while the server holds the home
+            out = magray_cli(mcp_home, "memory", "add", "written by the CLI", "--layer", "insights")
+            if out.returncode == 0 or time.monotonic() > deadline:
+                break
+            assert "in use by" in out.stderr
+        assert out.returncode == 0, out.stderr
+        hits = data_of(await client.call_tool("memory_search", {"query": "written by the CLI"}))
+        assert hits["hits"][0]["text"] == "written by the CLI"
+        assert hits["hits"][0]["source"] == "manual"
