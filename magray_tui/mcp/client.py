@@ -12,7 +12,6 @@ named in `env`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -110,7 +109,8 @@ class McpClients:
         self._stops: dict[str, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runners: list[asyncio.Future[Any]] = []
+        self._runners: dict[str, Any] = {}  # name -> concurrent future of its `_run`
+        self._done = {name: threading.Event() for name in self.entries}  # `_run` ended
 
     # ---- life ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -125,12 +125,12 @@ class McpClients:
         self._thread.start()
         ready = {n: threading.Event() for n in enabled}
         for name, entry in enabled.items():
-            fut = asyncio.run_coroutine_threadsafe(self._run(name, entry, ready[name]), loop)
-            self._runners.append(fut)
+            coro = self._run(name, entry, ready[name])
+            self._runners[name] = asyncio.run_coroutine_threadsafe(coro, loop)
         for name, entry in enabled.items():
             if not ready[name].wait(entry.startup_timeout_s):
                 self._fail(name, f"did not start within {entry.startup_timeout_s:g} s")
-                self._stop(name)
+                self._runners[name].cancel()  # the transport's cleanup kills the process
 
     async def _run(self, name: str, entry: McpServerEntry, ready: threading.Event) -> None:
         from mcp import Client, StdioServerParameters
@@ -180,6 +180,7 @@ class McpClients:
             with self._lock:
                 self._clients.pop(name, None)
             ready.set()
+            self._done[name].set()
 
     def _fail(self, name: str, reason: str, *, notify: bool = True) -> None:
         """Record a server as failed; the first report only (`notify=False` when the caller
@@ -207,9 +208,10 @@ class McpClients:
             del _RUNNING[str(self.log_dir)]
         for name in list(self._stops):
             self._stop(name)
-        for fut in self._runners:
-            with contextlib.suppress(Exception):  # already recorded as the server's state
-                fut.result(timeout)
+        for name, fut in self._runners.items():
+            if not self._done[name].wait(timeout):
+                fut.cancel()  # a server stuck in its handshake: cancelling kills its process
+                self._done[name].wait(timeout)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout)

@@ -10,6 +10,11 @@ import os
 import sys
 import time
 
+if __name__ == "__main__" and "--hang-at-start" in sys.argv:  # never answers the handshake
+    with open(sys.argv[-1], "w") as pid_file:  # before the slow import: the test waits for it
+        pid_file.write(str(os.getpid()))
+    time.sleep(3600)
+
 from mcp.server import MCPServer
 
 server = MCPServer("fixture")

@@ -210,3 +210,39 @@ def test_huge_hostile_output_is_capped_and_labelled(make_agent, llm_server, sett
     assert finished.output.endswith("[output truncated]")
     assert len(finished.output.encode()) < cap + 1024
     assert json.dumps(finished.output)  # stays a plain string for the prompt
+
+
+def test_a_server_that_hangs_at_start_is_given_up_and_its_process_killed(tmp_path):
+    import os
+
+    from magray_tui.mcp.client import McpClients
+
+    pid_file = tmp_path / "pid"
+    hang = McpServerEntry(
+        command=sys.executable,
+        args=[str(FIXTURE_SERVER), "--hang-at-start", str(pid_file)],
+        startup_timeout_s=3,
+    )
+    clients = McpClients({"stuck": hang, "fx": fixture_entry()}, tmp_path / "logs")
+    started = time.monotonic()
+    clients.start()
+    try:
+        assert time.monotonic() - started < 10
+        assert clients.states["stuck"].status == "failed"
+        assert clients.states["fx"].status == "ready"
+        assert clients.notices() == ["MCP server 'stuck' is unavailable: did not start within 3 s"]
+        pid = int(pid_file.read_text())
+
+        def alive() -> bool:  # running, not a zombie waiting to be reaped
+            try:
+                os.kill(pid, 0)
+                with open(f"/proc/{pid}/stat") as f:
+                    return f.read().split()[2] != "Z"
+            except (ProcessLookupError, FileNotFoundError):
+                return False
+
+        from tests.conftest import wait_until
+
+        wait_until(lambda: not alive(), timeout=15)
+    finally:
+        clients.close()
