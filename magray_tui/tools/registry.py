@@ -106,7 +106,7 @@ class ToolRegistry:
             off.update(_OFF)
         tools += services.build(ctx)
         mcp = None
-        if getattr(settings, "mcp", None) is not None:  # configured MCP servers' tools
+        if getattr(getattr(settings, "mcp", None), "servers", None):  # MCP servers' tools
             from magray_tui.mcp import tool_adapter
 
             mcp = tool_adapter.start_clients(settings)  # type: ignore[arg-type]
