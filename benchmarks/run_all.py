@@ -37,6 +37,7 @@ OPTIONAL = (
     ("gpu", "bench_gpu"),
     ("llm", "bench_llm"),
     ("agent", "bench_agent"),
+    ("mcp", "bench_mcp"),
 )
 
 
