@@ -10,8 +10,15 @@ from magray_tui.commands.output import dump_json, print_table
 
 
 @click.group(name="mcp", invoke_without_command=True)
+@click.option(
+    "--http",
+    "http",
+    is_flag=True,
+    help="Serve streamable HTTP on 127.0.0.1 behind a bearer token instead of stdio.",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
 @click.pass_context
-def command(ctx: click.Context) -> None:
+def command(ctx: click.Context, http: bool = False, port: int = 8765) -> None:
     """Serve magray's memory and tasks over MCP (stdio), for Claude Code, Cursor and others.
 
     Configure a client with `command: magray`, `args: ["mcp"]`. What each client may do
@@ -22,6 +29,11 @@ def command(ctx: click.Context) -> None:
     settings = ctx.find_object(AppContext).settings()
     import sys
 
+    if http:
+        from magray_tui.mcp.http import serve_http
+
+        serve_http(settings, port)
+        return
     from magray_tui.mcp.server import serve_stdio
 
     if sys.stdin.isatty():  # a person, not an MCP client: say what this is (on stderr)

@@ -352,7 +352,7 @@ def _version() -> str:
         return "0"
 
 
-async def _release_when_idle(home: _Home, idle_s: float) -> None:
+async def release_when_idle(home: _Home, idle_s: float) -> None:
     while True:
         await anyio.sleep(max(1.0, idle_s / 4))
         await anyio.to_thread.run_sync(functools.partial(home.release_if_idle, idle_s))
@@ -366,7 +366,7 @@ def serve_stdio(settings: Settings) -> None:
     async def main() -> None:
         async with anyio.create_task_group() as tg:
             if idle_s > 0:
-                tg.start_soon(_release_when_idle, home, idle_s)
+                tg.start_soon(release_when_idle, home, idle_s)
             await server.run_stdio_async()
             tg.cancel_scope.cancel()
 
