@@ -209,3 +209,38 @@ async def test_an_idle_server_lets_go_of_the_home_and_reopens_it_on_the_next_cal
         hits = data_of(await client.call_tool("memory_search", {"query": "written by the CLI"}))
         assert hits["hits"][0]["text"] == "written by the CLI"
         assert hits["hits"][0]["source"] == "manual"
+
+
+async def test_update_promote_demote_when_allowed_are_signed_in_the_history(mcp_home):
+    write_config(
+        mcp_home,
+        '[mcp.server.clients.curator]\nmemory_update = "allow"\nmemory_promote = "allow"\n'
+        'memory_demote = "allow"\n',
+    )
+    async with connect(mcp_home, client="curator") as client:
+        rid = data_of(
+            await client.call_tool(
+                "memory_add", {"text": "The standup is at 9:30.", "layer": "interact"}
+            )
+        )["id"]
+        updated = data_of(
+            await client.call_tool(
+                "memory_update", {"id": rid, "text": "The standup is at 9:45.", "tags": ["team"]}
+            )
+        )
+        assert updated["text"] == "The standup is at 9:45." and updated["tags"] == ["team"]
+        assert updated["source"] == "mcp:curator"
+        up = data_of(await client.call_tool("memory_promote", {"id": rid}))
+        assert up["layer"] == "insights"
+        down = data_of(await client.call_tool("memory_demote", {"id": rid, "to": "interact"}))
+        assert down["layer"] == "interact"
+        nowhere = await client.call_tool("memory_demote", {"id": rid})
+        assert nowhere.is_error
+        assert "already in interact; nowhere to demote" in text_of(nowhere)
+    history = json.loads(magray_cli(mcp_home, "memory", "history", rid, "--json").stdout)
+    assert [(h["action"], h["actor"]) for h in history] == [
+        ("edit", "mcp:curator"),
+        ("promote", "mcp:curator"),
+        ("demote", "mcp:curator"),
+    ]
+    assert history[0]["details"]["previous_text"] == "The standup is at 9:30."
