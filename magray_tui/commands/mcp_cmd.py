@@ -96,3 +96,46 @@ def servers(ctx: click.Context, as_json: bool = False, no_start: bool = False) -
             for r in rows
         ],
     )
+
+
+@command.command("clients")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--calls", default=0, show_default=True, help="Also show each client's last N calls.")
+@click.pass_context
+def clients(ctx: click.Context, as_json: bool = False, calls: int = 0) -> None:
+    """The MCP clients that used this home: calls, failures, last seen (the activity log)."""
+    from magray_tui.mcp import activity
+    from magray_tui.terminal_text import one_line
+
+    settings = ctx.find_object(AppContext).settings()
+    rows = activity.summarize(activity.read(activity.log_path(settings)))
+    if as_json:
+        dump_json(
+            {
+                "clients": [
+                    {
+                        "client": r.client,
+                        "calls": r.calls,
+                        "failed": r.failed,
+                        "last_seen": r.last_seen,
+                        "last_calls": r.last_calls[:calls],
+                    }
+                    for r in rows
+                ]
+            }
+        )
+        return
+    if not rows:
+        click.echo("No MCP client has used this home yet.")
+        return
+    print_table(
+        ["client", "last seen", "calls", "failed"],
+        [[r.client, r.last_seen, r.calls, r.failed] for r in rows],
+    )
+    for r in rows if calls else ():
+        click.echo(f"\n{r.client}:")
+        for call in r.last_calls[:calls]:
+            what = "ok" if call.get("ok") else f"failed: {call.get('error', '')}"
+            click.echo(
+                "  " + one_line(f"{call.get('ts', '')}  {call.get('tool', '?')}  {what}", 160)
+            )

@@ -105,6 +105,11 @@ async def test_policy_per_client_allows_and_denies(mcp_home):
     ]
     assert log[0]["error"].startswith("denied for client 'reader'")
     assert log[2]["id"] == rid
+    listed = json.loads(magray_cli(mcp_home, "mcp", "clients", "--json", "--calls", "1").stdout)
+    summary = {c["client"]: (c["calls"], c["failed"]) for c in listed["clients"]}
+    assert summary == {"reader": (1, 1), "curator": (4, 0)}
+    assert [c["client"] for c in listed["clients"]] == ["curator", "reader"]  # latest first
+    assert listed["clients"][0]["last_calls"][0]["tool"] == "memory_restore"
     history = magray_cli(mcp_home, "memory", "history", rid, "--json")
     actors = [h["actor"] for h in json.loads(history.stdout)]
     assert actors.count("mcp:curator") == 2  # the forget and the restore, signed
