@@ -21,7 +21,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "health": ("health_cmd", "Check every component; exit 1 when one is failing."),
     "ingest": ("ingest_cmd", "Ingest files and folders into the Assets layer."),
     "llm": ("llm_cmd", "Show the LLM providers found, the active model and their latency."),
-    "mcp": ("mcp_cmd", "Serve memory and tasks to MCP clients (stdio); `mcp servers` lists."),
+    "mcp": ("mcp_cmd", "Serve memory and tasks to MCP clients; `mcp servers`, `mcp clients`."),
     "memory": ("memory_cmd", "Store, search and manage memories."),
     "models": ("models_cmd", "List, check and warm up embedding models."),
     "tasks": ("tasks_cmd", "Tasks with dependencies: add, list, ready queue, graph, plan."),
