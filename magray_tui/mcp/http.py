@@ -67,7 +67,8 @@ def serve_http(settings: Settings, port: int) -> None:
     import anyio
     import uvicorn
 
-    from magray_tui.mcp.server import build_server, release_when_idle
+    from magray_tui.mcp.home import release_when_idle
+    from magray_tui.mcp.server import build_server
 
     server, home = build_server(settings)
     token = ensure_token(settings)

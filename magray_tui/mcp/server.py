@@ -15,10 +15,8 @@ processes longer than needed.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -31,14 +29,14 @@ from pydantic import Field, ValidationError
 
 from magray_tui.mcp import activity
 from magray_tui.mcp.access import ClientPolicy, client_name
-from magray_tui.mcp.server_tools import MagrayTools, RequestTooLarge
+from magray_tui.mcp.home import Home, release_when_idle
+from magray_tui.mcp.server_tools import RequestTooLarge
 from magray_tui.memory.records import utcnow
 from magray_tui.terminal_text import one_line
 from magray_tui.user_errors import user_message
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
-    from magray_tui.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -57,57 +55,6 @@ _Id = Annotated[str, Field(description="a memory id, as returned by memory_searc
 _ReadOnly = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _Writes = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 _Changes = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
-
-
-class _Home:
-    """The services of one home, opened on first use and released when idle."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._services: Services | None = None
-        self._busy = 0
-        self._last = time.monotonic()
-
-    def tools(self) -> MagrayTools:
-        from magray_tui.services import Services
-
-        with self._lock:
-            if self._services is None:
-                self._services = Services(self.settings)
-            return MagrayTools(self._services)
-
-    def run(self, what: str, *args: Any, **kwargs: Any) -> Any:
-        """`MagrayTools.<what>(...)`, with the home kept open while it runs."""
-        self.enter()
-        try:
-            return getattr(self.tools(), what)(*args, **kwargs)
-        finally:
-            self.leave()
-
-    def enter(self) -> None:
-        with self._lock:
-            self._busy += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._busy -= 1
-            self._last = time.monotonic()
-
-    def release_if_idle(self, idle_s: float) -> bool:
-        with self._lock:  # held while closing: a call arriving now waits, then reopens
-            if self._services is None or self._busy or time.monotonic() - self._last < idle_s:
-                return False
-            self._services.close()
-            self._services = None
-        log.info("mcp: home released after %.0f s without calls", idle_s)
-        return True
-
-    def close(self) -> None:
-        with self._lock:
-            services, self._services = self._services, None
-        if services is not None:
-            services.close()
 
 
 class _Server(MCPServer):
@@ -138,9 +85,9 @@ def _client_of(ctx: Context) -> str:
     return client_name(getattr(info, "name", None))
 
 
-def build_server(settings: Settings) -> tuple[MCPServer, _Home]:
+def build_server(settings: Settings) -> tuple[MCPServer, Home]:
     """The MCP server for `settings`' home, and the home it opens lazily."""
-    home = _Home(settings)
+    home = Home(settings)
     policy = ClientPolicy(settings.mcp.server)
     log_file = settings.paths.log_file
     activity_file = activity.log_path(settings)
@@ -332,7 +279,7 @@ def build_server(settings: Settings) -> tuple[MCPServer, _Home]:
     return server, home
 
 
-async def _read(home: _Home, policy: ClientPolicy, gate: str, what: str) -> Any:
+async def _read(home: Home, policy: ClientPolicy, gate: str, what: str) -> Any:
     # A resource read carries no client identity: it is allowed when the tool that reads
     # the same data is allowed for every client.
     if policy.decide("*", gate).action != "allow":
@@ -350,12 +297,6 @@ def _version() -> str:
         return version("magray-tui")
     except PackageNotFoundError:
         return "0"
-
-
-async def release_when_idle(home: _Home, idle_s: float) -> None:
-    while True:
-        await anyio.sleep(max(1.0, idle_s / 4))
-        await anyio.to_thread.run_sync(functools.partial(home.release_if_idle, idle_s))
 
 
 def serve_stdio(settings: Settings) -> None:
