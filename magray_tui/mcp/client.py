@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 import weakref
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magray_tui.terminal_text import one_line
+
+RESTART_EVERY_S = 60.0  # a crashed server is started again on its next call, this often
 
 # JSON-RPC error codes the SDK raises locally (mcp_types.CONNECTION_CLOSED, REQUEST_TIMEOUT).
 CONNECTION_CLOSED = -32000
@@ -111,6 +114,7 @@ class McpClients:
         self._thread: threading.Thread | None = None
         self._runners: dict[str, Any] = {}  # name -> concurrent future of its `_run`
         self._done = {name: threading.Event() for name in self.entries}  # `_run` ended
+        self._restarted: dict[str, float] = {}  # name -> when it was last restarted
 
     # ---- life ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -182,6 +186,28 @@ class McpClients:
             ready.set()
             self._done[name].set()
 
+    def _revive(self, name: str) -> None:
+        """Start a crashed server again, at most once a minute (a server that crashes at
+        every call is not restarted in a loop); a failed restart is its new state."""
+        now = time.monotonic()
+        if self._loop is None or now - self._restarted.get(name, -RESTART_EVERY_S) < (
+            RESTART_EVERY_S
+        ):
+            return
+        if not self._done[name].wait(10):  # the dead connection is still being cleaned up
+            return
+        self._restarted[name] = now
+        entry, state = self.entries[name], self.states[name]
+        with self._lock:
+            state.status, state.error, state.tools = "starting", None, []
+        ready, self._done[name] = threading.Event(), threading.Event()
+        coro = self._run(name, entry, ready)
+        self._runners[name] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        if not ready.wait(entry.startup_timeout_s):
+            self._fail(name, f"did not restart within {entry.startup_timeout_s:g} s")
+            self._runners[name].cancel()
+        log.info("mcp server %s restarted after a crash: %s", name, state.status)
+
     def _fail(self, name: str, reason: str, *, notify: bool = True) -> None:
         """Record a server as failed; the first report only (`notify=False` when the caller
         reports it itself, e.g. as the result of the call that saw it die)."""
@@ -227,6 +253,8 @@ class McpClients:
     def call(self, server: str, tool: str, arguments: dict[str, Any]) -> CallOutcome:
         """Call `tool` on `server`; McpError when the server cannot answer in time."""
         entry, state = self.entries[server], self.states[server]
+        if state.status == "failed" and (state.error or "").startswith("crashed"):
+            self._revive(server)
         with self._lock:
             client = self._clients.get(server)
         if client is None or self._loop is None or state.status != "ready":
@@ -248,8 +276,9 @@ class McpClients:
             if code == CONNECTION_CLOSED or state.status != "ready":
                 reason = f"crashed during {tool} ({_describe(exc)})"
                 self._fail(server, reason, notify=False)  # this result is the report
+                self._stop(server)  # let its runner leave the dead connection
                 raise McpError(
-                    f"MCP server {server!r} {reason}; its tools are off until magray restarts"
+                    f"MCP server {server!r} {reason}; it is started again on its next call"
                 ) from None
             raise McpError(f"MCP server {server!r}: {tool} failed: {_describe(exc)}") from None
         return CallOutcome(not result.is_error, _content_text(result))

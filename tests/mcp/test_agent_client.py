@@ -151,18 +151,23 @@ def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(make
     assert events[-1].status == "complete"
     assert not [n for n in of(events, m.Notice) if "fx" in n.text]
 
-    # The next turn: no second report; a call to the dead server is a one-line refusal.
-    llm_server.tool_call("fx__echo", {"text": "again"})
-    llm_server.text("still broken")
-    later = turn(agent, "try again")
-    assert not [n for n in of(later, m.Notice) if "fx" in n.text]
-    again = of(later, m.ToolFinished)[0]
-    assert not again.ok and again.output.startswith("MCP server 'fx' is not running (crashed")
-    assert later[-1].status == "complete"
     # The Health pane's check shows it too.
     health = mcp_health(agent)
     assert health.status.value == "degraded"
     assert health.message.startswith("fx: crashed during crash")
+
+    # The next turn: no second report; the server's next call starts it again.
+    llm_server.tool_calls(("fx__echo", {"text": "again"}), ("fx__crash", {}))
+    llm_server.tool_call("fx__echo", {"text": "third"})
+    llm_server.text("done")
+    later = turn(agent, "try again")
+    assert not [n for n in of(later, m.Notice) if "fx" in n.text]
+    again, crashed, third = of(later, m.ToolFinished)
+    assert again.ok and again.output.endswith("echo: again")
+    assert not crashed.ok and crashed.output.startswith("MCP server 'fx' crashed during crash")
+    # A second crash within a minute is not restarted: a one-line refusal, no loop.
+    assert not third.ok and third.output.startswith("MCP server 'fx' is not running (crashed")
+    assert later[-1].status == "complete"
 
 
 def test_a_hanging_call_times_out_and_the_server_stays_usable(make_agent, llm_server):
