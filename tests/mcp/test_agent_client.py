@@ -83,7 +83,12 @@ def test_allowed_tool_runs_and_its_output_goes_back_as_untrusted_data(make_agent
         "[untrusted output of MCP server 'fx', tool 'echo']\necho: hello from the model"
     )
     tool_msg = llm_server.chat_requests[1].body["messages"][-1]
-    assert tool_msg["role"] == "tool" and "echo: hello from the model" in tool_msg["content"]
+    assert tool_msg["role"] == "tool"
+    assert tool_msg["content"] == (
+        '<tool_output tool="fx__echo">\n'
+        "[untrusted output of MCP server 'fx', tool 'echo']\necho: hello from the model\n"
+        "</tool_output>"
+    )
     assert events[-1].status == "complete"
 
 
