@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from magray_tui.commands import AppContext
-from magray_tui.commands.output import dump_json, print_table
+from magray_tui.commands.output import dump_json, echo, print_table
 
 
 @click.group(name="mcp", invoke_without_command=True)
@@ -37,7 +37,7 @@ def command(ctx: click.Context, http: bool = False, port: int = 8765) -> None:
     from magray_tui.mcp.server import serve_stdio
 
     if sys.stdin.isatty():  # a person, not an MCP client: say what this is (on stderr)
-        click.echo(
+        echo(
             "magray mcp speaks MCP (JSON-RPC) on stdin/stdout for an MCP client; configure "
             'the client with command "magray", args ["mcp"] (see README). Ctrl+D ends it.',
             err=True,
@@ -82,7 +82,7 @@ def servers(ctx: click.Context, as_json: bool = False, no_start: bool = False) -
         dump_json({"servers": rows})
         return
     if not rows:
-        click.echo("No MCP servers configured. Add [mcp.servers.NAME] to config.toml.")
+        echo("No MCP servers configured. Add [mcp.servers.NAME] to config.toml.")
         return
     print_table(
         ["name", "state", "tools", "command"],
@@ -126,16 +126,14 @@ def clients(ctx: click.Context, as_json: bool = False, calls: int = 0) -> None:
         )
         return
     if not rows:
-        click.echo("No MCP client has used this home yet.")
+        echo("No MCP client has used this home yet.")
         return
     print_table(
         ["client", "last seen", "calls", "failed"],
         [[r.client, r.last_seen, r.calls, r.failed] for r in rows],
     )
     for r in rows if calls else ():
-        click.echo(f"\n{r.client}:")
+        echo(f"\n{r.client}:")
         for call in r.last_calls[:calls]:
             what = "ok" if call.get("ok") else f"failed: {call.get('error', '')}"
-            click.echo(
-                "  " + one_line(f"{call.get('ts', '')}  {call.get('tool', '?')}  {what}", 160)
-            )
+            echo("  " + one_line(f"{call.get('ts', '')}  {call.get('tool', '?')}  {what}", 160))
