@@ -92,10 +92,36 @@ class _Section(BaseModel):
 class EmbeddingSettings(_Section):
     model: str = Field("all-minilm-l6-v2-int8", description="model id from `magray models list`")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int = Field(32, ge=1, le=4096)
-    intra_op_threads: int = Field(1, ge=0, le=256, description="0 lets onnxruntime decide")
+    batch_size: int = Field(32, ge=1, le=4096, description="texts per batch, at most")
+    batch_tokens: int = Field(
+        4096, ge=64, le=1 << 20, description="padded tokens per batch, at most (bounds memory)"
+    )
+    intra_op_threads: int = Field(
+        0, ge=0, le=256, description="threads for every job; 0: decide by job (see below)"
+    )
+    batch_threads: int = Field(0, ge=0, le=256, description="ingest, import, reindex; 0: all cores")
+    interactive_threads: int = Field(
+        0, ge=0, le=256, description="the TUI and one-off commands; 0: all cores but one"
+    )
     max_length: int = Field(256, ge=8, le=32768, description="tokens per text before truncation")
-    cache_size: int = Field(20_000, ge=0, description="entries in the LRU embedding cache")
+    cache_size: int = Field(20_000, ge=0, description="entries in the LRU embedding cache, at most")
+    cache_mb: float = Field(32.0, ge=0, description="memory the embedding cache may hold, at most")
+    # Not a setting: the job this process embeds for (ai.runtime.mark_batch_job).
+    _job: str = "interactive"
+
+
+class ResourceSettings(_Section):
+    """What one magray process may take from a desktop it shares (docs/memory-footprint.md)."""
+
+    duckdb_memory_mb: int = Field(
+        256, ge=16, description="DuckDB's buffer pool, at most (DuckDB's own default: 80% of RAM)"
+    )
+    duckdb_threads: int = Field(0, ge=0, le=256, description="0: decide (half the cores, 1-4)")
+
+    def duckdb_config(self) -> dict[str, Any]:
+        """The `config` for `duckdb.connect`."""
+        threads = self.duckdb_threads or min(4, max(1, (os.cpu_count() or 2) // 2))
+        return {"memory_limit": f"{self.duckdb_memory_mb}MB", "threads": threads}
 
 
 class MemorySettings(_Section):
@@ -195,6 +221,9 @@ class MonitorSettings(_Section):
     gpu_crit_pct: float = Field(95.0, ge=0, le=100, description="util/VRAM/power bar: error")
     gpu_warn_temp_c: float = Field(85.0, ge=0, le=150, description="temperature: warning")
     gpu_crit_temp_c: float = Field(92.0, ge=0, le=150, description="temperature: error")
+    process_rss_warn_mb: float = Field(
+        1024.0, ge=0, description="the Health pane warns when magray's RSS exceeds this; 0: never"
+    )
 
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -269,6 +298,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    resources: ResourceSettings = Field(default_factory=ResourceSettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
@@ -505,10 +535,18 @@ DEFAULT_CONFIG = """\
 [embedding]
 # model = "all-minilm-l6-v2-int8"       # see `magray models list`
 # device = "auto"                       # auto | cpu | cuda
-# batch_size = 32
-# intra_op_threads = 1                  # 1 leaves a core free for the UI
+# batch_size = 32                       # texts per batch, at most ...
+# batch_tokens = 4096                   # ... and padded tokens per batch (bounds memory)
+# intra_op_threads = 0                  # > 0: this many threads for every job
+# batch_threads = 0                     # ingest, import, reindex; 0: all cores
+# interactive_threads = 0               # the TUI and one-off commands; 0: all cores but one
 # max_length = 256
-# cache_size = 20000
+# cache_size = 20000                    # embedding cache: entries, at most ...
+# cache_mb = 32                         # ... and megabytes, at most
+
+[resources]
+# duckdb_memory_mb = 256                # DuckDB's buffer pool (its own default: 80% of RAM)
+# duckdb_threads = 0                    # 0: half the cores, 1 to 4
 
 [memory]
 # ttl_interact_hours = 24
@@ -563,6 +601,7 @@ DEFAULT_CONFIG = """\
 # gpu_crit_pct = 95
 # gpu_warn_temp_c = 85
 # gpu_crit_temp_c = 92
+# process_rss_warn_mb = 1024            # Health warns when magray holds more memory; 0: never
 
 [mcp.server]                            # `magray mcp`: magray as an MCP server (docs/mcp.md)
 # idle_release_s = 30                   # close the home after this long without calls

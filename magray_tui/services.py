@@ -35,7 +35,11 @@ class Services:
             if self._store is None:
                 from magray_tui.memory.store import Store
 
-                self._store = Store.open(self.settings.paths.db_file, read_only=self.read_only)
+                self._store = Store.open(
+                    self.settings.paths.db_file,
+                    read_only=self.read_only,
+                    config=self.settings.resources.duckdb_config(),
+                )
             return self._store
 
     @property

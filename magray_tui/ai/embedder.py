@@ -37,6 +37,7 @@ from magray_tui.ai.runtime import (
     open_tokenizer,
     pad_id_of,
     pool,
+    threads_for,
 )
 from magray_tui.monitor.metrics import metrics
 
@@ -47,6 +48,28 @@ TextLike = str | bytes
 # Characters kept per token of max length: far more than any tokenizer needs (~4-5 chars
 # per token in English), while a 50 MB paste never reaches the tokenizer whole.
 CHARS_PER_TOKEN = 16
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
+    """Indexes of `lengths` grouped into batches, shortest texts first.
+
+    A batch holds at most `batch_size` texts and at most `batch_tokens` padded tokens
+    (texts × the longest of them), but always at least one text. The memory one run needs
+    grows with that product (and attention with its square), so a count alone lets 32 long
+    texts ask for ~1 GB where 32 short ones need a few MB (docs/memory-footprint.md).
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = lengths[i]  # sorted: the newest text is the longest of its batch
+        if current and (len(current) >= batch_size or (len(current) + 1) * width > batch_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 @dataclass
@@ -68,6 +91,9 @@ class Embedder:
         max_length: int,
         batch_size: int,
         cache_size: int,
+        cache_bytes: int | None = None,
+        batch_tokens: int = 1 << 62,
+        threads: tuple[int, str] = (0, "onnxruntime decides"),
         runner: DeviceRunner | None = None,
     ) -> None:
         self.info = info
@@ -76,6 +102,7 @@ class Embedder:
         self.dim = manifest.dim
         self.max_length = max_length
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.char_limit = max_length * CHARS_PER_TOKEN
         self.session = opened.session
         self.tokenizer = tokenizer
@@ -92,7 +119,8 @@ class Embedder:
         # (done here, in numpy) and truncate at the model's real limit.
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length)
-        self.cache = EmbeddingCache(cache_size)
+        self.cache = EmbeddingCache(cache_size, cache_bytes)
+        self.threads, self.threads_note = threads
         self._run_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.texts_embedded = 0
@@ -136,6 +164,9 @@ class Embedder:
                 "provider": self.provider,
                 "device_note": self.device_note,
                 "device": self.device.to_dict(),
+                "threads": self.threads,
+                "threads_note": self.threads_note,
+                "batch_tokens": self.batch_tokens,
                 "texts_embedded": self.texts_embedded,
                 "batches_run": self.batches_run,
                 "truncated_count": self.truncated_count,
@@ -201,10 +232,8 @@ class Embedder:
 
     def _run_sorted(self, seqs: list[list[int]]) -> np.ndarray:
         """Run batches of similar length; return rows in the order of `seqs`."""
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
         result = np.empty((len(seqs), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in plan_batches([len(s) for s in seqs], self.batch_size, self.batch_tokens):
             with metrics.timer("embed"):  # per batch, for the Health pane's percentiles
                 result[idx] = self.run_batch([seqs[i] for i in idx])
             metrics.count("embed.texts", len(idx))
@@ -270,7 +299,7 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         raise ModelError(f"model {info.id!r} is a {manifest.kind}, not an embedding model")
     tokenizer = open_tokenizer(info.tokenizer_file)
     cfg = settings.embedding
-    threads = cfg.intra_op_threads
+    threads, threads_note = threads_for(cfg)
     opened, decision = select_session(info.model_file, cfg.device, threads, cfg.batch_size)
     if opened.output_dim is not None and opened.output_dim != manifest.dim:
         raise ModelError(_dim_mismatch(info, manifest.dim, opened.output_dim))
@@ -292,6 +321,9 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         max_length=max_length,
         batch_size=cfg.batch_size,
         cache_size=cfg.cache_size,
+        cache_bytes=int(cfg.cache_mb * 2**20),
+        batch_tokens=cfg.batch_tokens,
+        threads=(threads, threads_note),
         runner=DeviceRunner(opened, decision, lambda: open_session(info.model_file, threads, CPU)),
     )
     _probe(embedder, info, max_id, checked_vocab=tables.vocab_size is not None)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from magray_tui.ai.manifest import ModelError
+
+if TYPE_CHECKING:
+    from magray_tui.config import EmbeddingSettings, Settings
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -17,6 +21,39 @@ KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids")
 _DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
 # Preferred token-level outputs; a 2-D output is taken as already pooled.
 _TOKEN_OUTPUTS = ("last_hidden_state", "token_embeddings", "hidden_states")
+
+
+# What the process embeds for: a batch command (ingest, import, reindex) has no UI to keep
+# responsive, so it may use every core; the TUI keeps one core for drawing.
+INTERACTIVE, BATCH = "interactive", "batch"
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity, which containers and taskset set)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def mark_batch_job(settings: Settings) -> None:
+    """This process runs a batch command: `embedding.intra_op_threads = 0` means all cores."""
+    settings.embedding._job = BATCH
+
+
+def threads_for(cfg: EmbeddingSettings) -> tuple[int, str]:
+    """(onnxruntime intra-op threads, why) for the job `cfg` is marked with."""
+    if cfg.intra_op_threads:
+        return cfg.intra_op_threads, "embedding.intra_op_threads"
+    if cfg._job == BATCH:
+        if cfg.batch_threads:
+            return cfg.batch_threads, "embedding.batch_threads (batch job)"
+        n = cores()
+        return n, f"batch job: all {n} cores"
+    if cfg.interactive_threads:
+        return cfg.interactive_threads, "embedding.interactive_threads"
+    n = cores()
+    return max(1, n - 1), f"interactive: {n} cores, one kept for the UI"
 
 
 def first_line(exc: BaseException, limit: int = 240) -> str:
@@ -67,6 +104,16 @@ def _run_options() -> Any:
     return opts
 
 
+def shrink_options(base: Any) -> Any:
+    """`base` plus: give the CPU arena's free chunks back to the system after the run."""
+    import onnxruntime as ort
+
+    opts = ort.RunOptions()
+    opts.log_severity_level = base.log_severity_level
+    opts.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return opts
+
+
 def _options(threads: int) -> Any:
     import onnxruntime as ort
 
@@ -76,6 +123,9 @@ def _options(threads: int) -> Any:
     opts.intra_op_num_threads = threads  # 0 lets onnxruntime decide
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # The memory pattern plans one block per input shape, and every batch has a new shape
+    # (padding per batch): it only added peak memory here (docs/memory-footprint.md).
+    opts.enable_mem_pattern = False
     return opts
 
 

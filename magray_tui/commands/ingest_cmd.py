@@ -178,7 +178,7 @@ def _ingest(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if len(missing) == len(paths):
         raise click.ClickException(f"no such file or folder: {', '.join(map(str, missing))}")
-    with open_memory(app, write=True) as svc:
+    with open_memory(app, write=True, batch=True) as svc:
         ingestor = Ingestor(svc, _options(**kw), progress=progress_line())
         with ctrl_c_calls(ingestor.cancel):
             report = ingestor.ingest(paths)

@@ -28,11 +28,17 @@ LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=F
 
 
 @contextmanager
-def open_memory(app: AppContext, *, write: bool) -> Iterator[Any]:
-    """Open the store read-write; a reader that finds it locked gets a read-only snapshot."""
+def open_memory(app: AppContext, *, write: bool, batch: bool = False) -> Iterator[Any]:
+    """Open the store read-write; a reader that finds it locked gets a read-only snapshot.
+
+    `batch`: a batch command (ingest, import, reindex), which may embed on every core."""
     from magray_tui.memory import MemoryService, StoreLocked
 
     settings = app.settings()
+    if batch:
+        from magray_tui.ai.runtime import mark_batch_job
+
+        mark_batch_job(settings)
     try:
         svc = MemoryService.open(settings=settings)
     except StoreLocked:
@@ -346,7 +352,7 @@ def import_cmd(
     the same layer, is already stored count as already present."""
     if not path.exists():
         raise click.ClickException(f"no such file: {path}")
-    with open_memory(app, write=True) as svc:
+    with open_memory(app, write=True, batch=True) as svc:
         report = svc.import_(
             path,
             skip_bad=skip_bad,
@@ -370,7 +376,7 @@ def import_cmd(
 @friendly_errors
 def reindex_cmd(app: AppContext) -> None:
     """Rebuild the vector and keyword indexes from the database."""
-    with open_memory(app, write=True) as svc:
+    with open_memory(app, write=True, batch=True) as svc:
         report = svc.reindex(progress=progress_printer("reindexing"))
         n = len(svc.indexes.vectors)
     echo(f"reindexed {n:,} memories in {report.seconds:.2f} s")

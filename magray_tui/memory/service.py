@@ -81,7 +81,9 @@ class MemoryService:
 
             embedder = load_embedder(settings)
         if store is None:
-            store = Store.open(paths.db_file, read_only=read_only)
+            store = Store.open(
+                paths.db_file, read_only=read_only, config=settings.resources.duckdb_config()
+            )
         try:
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
             mem = settings.memory

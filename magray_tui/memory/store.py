@@ -171,20 +171,30 @@ class Store:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False, allow_snapshot: bool = True) -> Store:
+    def open(
+        cls,
+        path: Path,
+        *,
+        read_only: bool = False,
+        allow_snapshot: bool = True,
+        config: dict[str, Any] | None = None,
+    ) -> Store:
+        """`config` goes to `duckdb.connect` (`ResourceSettings.duckdb_config()`: a memory
+        limit and thread count for a desktop; DuckDB's own default takes 80% of RAM)."""
         path = Path(path)
+        config = config or {}
         if read_only and not path.exists():
             raise MemoryError_(f"no memory database yet at {path} (add a memory first)")
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = duckdb.connect(str(path), read_only=read_only)
+            conn = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():
                 holder = _lock_holder(text) or "another process"
                 if read_only and allow_snapshot:
-                    return cls._open_snapshot(path, holder)
+                    return cls._open_snapshot(path, holder, config)
                 raise StoreLocked(
                     f"the memory database {path} is in use by {holder}; "
                     "close that magray first (read-only commands still work)",
@@ -226,7 +236,7 @@ class Store:
         return store
 
     @classmethod
-    def _open_snapshot(cls, path: Path, holder: str) -> Store:
+    def _open_snapshot(cls, path: Path, holder: str, config: dict[str, Any]) -> Store:
         """Read a copy as of the holder's last checkpoint: DuckDB refuses a second reader."""
         tmp = Path(tempfile.mkdtemp(prefix="magray-snapshot-"))
         try:
@@ -234,7 +244,7 @@ class Store:
             wal = path.with_name(path.name + ".wal")
             if wal.exists():
                 shutil.copy2(wal, tmp / wal.name)
-            conn = duckdb.connect(str(tmp / path.name), read_only=False)
+            conn = duckdb.connect(str(tmp / path.name), read_only=False, config=config)
         except (OSError, duckdb.Error) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreLocked(

@@ -4,8 +4,8 @@ A check answers ok / degraded / failing with one readable line and a dict of det
 `skipped` marks a check that was not run (the LLM check runs only on demand: a provider
 call on every refresh would cost money and time). The overall status is the worst of the
 checks that ran. The checks themselves live in `health_checks` (the store, indexes and
-embedder) and `health_system` (LLM, GPU, disk, RAM); `magray health` and the Health pane
-both call `run_checks`.
+embedder) and `health_system` (LLM, GPU, disk, RAM, this process); `magray health` and the
+Health pane both call `run_checks`.
 
 A check never raises: an unexpected error becomes a failing check that says so.
 """
@@ -47,6 +47,7 @@ COMPONENTS: dict[str, str] = {
     "gpu": "GPU",
     "disk": "Disk",
     "ram": "RAM",
+    "process": "magray process",
 }
 
 
@@ -143,6 +144,7 @@ class Thresholds:
     ram_fail_available_pct: float = 3.0
     gpu_warn_temp_c: float = 85.0  # shared with the GPU pane's colours ([monitor])
     gpu_crit_pct: float = 95.0  # VRAM this full is degraded (OOM is near)
+    process_rss_warn_mb: float = 1024.0  # this process holding more is degraded; 0: never
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
@@ -204,6 +206,7 @@ def run_checks(
         guarded("gpu", lambda: _check_gpu(settings, services, gpu, limits)),
         guarded("disk", lambda: hs.check_disk(settings.paths.data, limits)),
         guarded("ram", lambda: hs.check_ram(limits)),
+        guarded("process", lambda: hs.check_process(limits)),
     ]
     if any(e.enabled for e in settings.mcp.servers.values()):  # only where configured
         from magray_tui.mcp.health import check_mcp_servers

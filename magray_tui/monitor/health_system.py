@@ -1,4 +1,5 @@
-"""Checks of what magray runs on: the LLM provider, the GPU, disk space and RAM.
+"""Checks of what magray runs on: the LLM provider, the GPU, disk space, RAM, and the memory
+magray's own process holds.
 
 The LLM check is a network call (or loads a local model), so it only runs on demand:
 `magray health` runs it unless told not to, the Health pane on a key press.
@@ -217,13 +218,47 @@ def check_ram(limits: Thresholds) -> CheckResult:
     }
     text = (
         f"{vm.available / GIB:,.1f} GiB available of {vm.total / GIB:,.1f} GiB "
-        f"({available_pct:.0f}%) · magray uses {rss / 2**20:,.0f} MiB"
+        f"({available_pct:.0f}%)"
     )
     if available_pct < limits.ram_fail_available_pct:
         return failing("ram", text, **details)
     if available_pct < limits.ram_warn_available_pct:
         return degraded("ram", text, **details)
     return ok("ram", text, **details)
+
+
+def process_reading() -> tuple[int, int | None]:
+    """(this process's resident bytes now, the most it has held since it started or None)."""
+    import psutil
+
+    rss = psutil.Process().memory_info().rss
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    except (ImportError, OSError):  # no `resource` on Windows
+        peak = None
+    return rss, max(peak, rss) if peak else None
+
+
+def check_process(limits: Thresholds) -> CheckResult:
+    """The memory magray itself holds (resident set), against `process_rss_warn_mb`."""
+    rss, peak = process_reading()
+    warn_mb = limits.process_rss_warn_mb
+    details = {"rss_bytes": rss, "peak_rss_bytes": peak, "warn_mb": warn_mb or None}
+    text = f"{rss / 2**20:,.0f} MiB resident"
+    if peak is not None:
+        text += f" (peak {peak / 2**20:,.0f} MiB)"
+    if warn_mb and rss > warn_mb * 2**20:
+        return degraded(
+            "process",
+            f"{text}: above {warn_mb:,.0f} MiB (monitor.process_rss_warn_mb); "
+            "see docs/memory-footprint.md",
+            **details,
+        )
+    if warn_mb:
+        text += f" · warns above {warn_mb:,.0f} MiB"
+    return ok("process", text, **details)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -76,6 +76,7 @@ async def test_checks_and_metrics_are_shown(make_app, seeded_settings) -> None:
             "gpu",
             "disk",
             "ram",
+            "process",
         ]
         for name in ("database", "vector_index", "keyword_index", "embedder", "gpu"):
             assert row_status(app, name) == "ok", name
@@ -192,6 +193,7 @@ def seeded_metrics(monkeypatch: pytest.MonkeyPatch, embedder):
     )
     vm = SimpleNamespace(total=16 * 2**30, available=9 * 2**30)
     monkeypatch.setattr(health_system, "memory_reading", lambda: (vm, 412 * 2**20))
+    monkeypatch.setattr(health_system, "process_reading", lambda: (412 * 2**20, 530 * 2**20))
     yield
     metrics.reset()
 
