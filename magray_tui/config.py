@@ -94,7 +94,7 @@ class EmbeddingSettings(_Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(32, ge=1, le=4096, description="texts per batch, at most")
     batch_tokens: int = Field(
-        4096, ge=64, le=1 << 20, description="padded tokens per batch, at most (bounds memory)"
+        1024, ge=64, le=1 << 20, description="padded tokens per batch, at most (bounds memory)"
     )
     intra_op_threads: int = Field(
         0, ge=0, le=256, description="threads for every job; 0: decide by job (see below)"
@@ -536,7 +536,7 @@ DEFAULT_CONFIG = """\
 # model = "all-minilm-l6-v2-int8"       # see `magray models list`
 # device = "auto"                       # auto | cpu | cuda
 # batch_size = 32                       # texts per batch, at most ...
-# batch_tokens = 4096                   # ... and padded tokens per batch (bounds memory)
+# batch_tokens = 1024                   # ... and padded tokens per batch (bounds memory)
 # intra_op_threads = 0                  # > 0: this many threads for every job
 # batch_threads = 0                     # ingest, import, reindex; 0: all cores
 # interactive_threads = 0               # the TUI and one-off commands; 0: all cores but one

@@ -103,6 +103,7 @@ class Embedder:
         self.max_length = max_length
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
+        self.batch_tokens_set = False  # the user set embedding.batch_tokens
         self.char_limit = max_length * CHARS_PER_TOKEN
         self.session = opened.session
         self.tokenizer = tokenizer
@@ -233,7 +234,11 @@ class Embedder:
     def _run_sorted(self, seqs: list[list[int]]) -> np.ndarray:
         """Run batches of similar length; return rows in the order of `seqs`."""
         result = np.empty((len(seqs), self.dim), dtype=np.float32)
-        for idx in plan_batches([len(s) for s in seqs], self.batch_size, self.batch_tokens):
+        # The budget bounds host memory (the CPU arena); on CUDA the batch size already
+        # comes from free VRAM and a measurement, unless the user set a budget.
+        on_cuda = self.provider == CUDA and not self.batch_tokens_set
+        budget = 1 << 62 if on_cuda else self.batch_tokens
+        for idx in plan_batches([len(s) for s in seqs], self.batch_size, budget):
             with metrics.timer("embed"):  # per batch, for the Health pane's percentiles
                 result[idx] = self.run_batch([seqs[i] for i in idx])
             metrics.count("embed.texts", len(idx))
@@ -326,6 +331,7 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         threads=(threads, threads_note),
         runner=DeviceRunner(opened, decision, lambda: open_session(info.model_file, threads, CPU)),
     )
+    embedder.batch_tokens_set = "batch_tokens" in cfg.model_fields_set
     _probe(embedder, info, max_id, checked_vocab=tables.vocab_size is not None)
     if decision.provider == CUDA and "batch_size" not in cfg.model_fields_set:
         _size_gpu_batch(embedder, decision)

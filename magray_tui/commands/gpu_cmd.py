@@ -133,7 +133,7 @@ def _measure(settings: Settings, device: str, texts: list[str], rounds: int) -> 
         "provider": decision.provider,
         "gpu": decision.gpu_name,
         "batch_size": embedder.batch_size,
-        "threads": local.embedding.intra_op_threads,
+        "threads": embedder.threads,
         "load_s": round(load_s, 2),
         "texts": len(texts),
         "best_s": round(best, 3),
