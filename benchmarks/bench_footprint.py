@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, print_table, temp_home, write_result
+from common import REPO, RESULTS_DIR, print_table, temp_home, write_result
 
 VARIANTS = ("before", "after")
 TARGET_MB = 500.0
@@ -54,10 +54,13 @@ def rss_mb() -> float:
     return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
-def peak_mb() -> float:
-    import resource
+def peak_mb() -> float | None:
+    """This process's RSS high-water mark (VmHWM). Not getrusage's ru_maxrss: on Linux that
+    survives exec, so a child would report the parent's peak (the store builder's)."""
+    from magray_tui.monitor.health_system import peak_rss
 
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    peak = peak_rss()
+    return round(peak / 2**20, 1) if peak else None
 
 
 def apply_variant(variant: str) -> dict[str, Any]:
@@ -271,10 +274,16 @@ def main() -> int:
     records = args.records or (10_000 if args.quick else 100_000)
     folder = args.folder or str(REPO / "magray_tui" / ("memory" if args.quick else ""))
     only = set(args.only.split(","))
-    result: dict[str, Any] = {"load_average_at_start": load_average(), "quick": args.quick}
+    name = "footprint_quick" if args.quick else "footprint"
+    result: dict[str, Any] = {"quick": args.quick}
+    previous = RESULTS_DIR / f"{name}.json"
+    if previous.exists():  # `--only` reruns some parts: keep the others' numbers
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        result.update({k: v for k, v in kept.items() if k in ("add_many", "store", "tui")})
+    result["load_average_at_start"] = load_average()
     rows = []
     if "add" in only:
-        result["add_many"] = {}
+        result["add_many"] = {"load_average": load_average()}
         for variant in VARIANTS:
             log(f"(a) {variant}: open + add_many of {texts:,} mixed texts + 200 searches")
             r = result["add_many"][variant] = spawn("add", variant, str(texts))
@@ -293,6 +302,7 @@ def main() -> int:
     if "store" in only:
         home = build_store(records)
         result["store"] = {"records": records, "searches": args.searches}
+        result["store"]["load_average"] = load_average()
         for variant in VARIANTS:
             log(f"(b) {variant}: open a {records:,}-record store, {args.searches:,} searches")
             r = result["store"][variant] = spawn("store", variant, str(home), str(args.searches))
@@ -310,7 +320,7 @@ def main() -> int:
                 )
             )
     if "tui" in only:
-        result["tui"] = {"folder": os.path.relpath(folder, REPO)}
+        result["tui"] = {"folder": os.path.relpath(folder, REPO), "load_average": load_average()}
         for variant in VARIANTS:
             log(f"(c) {variant}: the TUI ingests {folder}, then idles")
             r = result["tui"][variant] = spawn("tui", variant, folder)
@@ -342,7 +352,7 @@ def main() -> int:
         rows,
         left=2,
     )
-    write_result("footprint_quick" if args.quick else "footprint", result)
+    write_result(name, result)
     return 0
 
 

@@ -232,13 +232,26 @@ def process_reading() -> tuple[int, int | None]:
     import psutil
 
     rss = psutil.Process().memory_info().rss
-    try:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    except (ImportError, OSError):  # no `resource` on Windows
-        peak = None
+    peak = peak_rss()
     return rss, max(peak, rss) if peak else None
+
+
+def peak_rss() -> int | None:
+    """The process's RSS high-water mark in bytes, where the system says (Linux: VmHWM;
+    getrusage's ru_maxrss would survive exec and report a parent's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource  # macOS: bytes
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    except (ImportError, OSError):  # no `resource` on Windows
+        return None
 
 
 def check_process(limits: Thresholds) -> CheckResult:
