@@ -86,6 +86,14 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _cache_bytes(cache: Mapping[str, Any]) -> str:
+    """' · 1.2 MiB of 32.0 MiB' where the cache says what it holds and may hold."""
+    held, bound = cache.get("bytes"), cache.get("max_bytes")
+    if held is None:
+        return ""
+    return f" · {_bytes(held)}" + (f" of {_bytes(bound)}" if bound is not None else "")
+
+
 def detail_text(check: CheckResult | None) -> Text:
     """The selected check: its title, full message and every detail, one per line."""
     if check is None:
@@ -131,7 +139,8 @@ def stats_text(live: LiveMetrics) -> Text:
             (
                 "embedding cache",
                 f"hit rate {rate} ({cache.get('hits', 0):,} hits, {cache.get('misses', 0):,} "
-                f"misses) · {cache.get('size', 0):,} of {cache.get('capacity', 0):,} entries",
+                f"misses) · {cache.get('size', 0):,} of {cache.get('capacity', 0):,} entries"
+                + _cache_bytes(cache),
             )
         )
     speed = live.embed_texts_per_s
