@@ -187,6 +187,25 @@ def test_env_forces_one_thread_for_a_batch_command(
         assert svc.embedder.threads == 1
 
 
+def test_magray_ingest_runs_as_a_batch_job(tmp_path: Path, restore_logging) -> None:
+    from click.testing import CliRunner
+
+    from magray_tui.cli import main
+
+    home, tree = tmp_path / "home", tmp_path / "tree"
+    tree.mkdir()
+    (tree / "notes.md").write_text("# Notes\n\nThe footprint helper ingests this.\n")
+    result = CliRunner().invoke(main, ["--home", str(home), "ingest", str(tree)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["--home", str(home), "memory", "search", "footprint"])
+    assert result.exit_code == 0, result.output
+    logged = (home / "state" / "logs" / "magray.log").read_text(encoding="utf-8")
+    n = cores()
+    assert f"{n} intra-op threads (batch job: all {n} cores)" in logged
+    interactive = f"{max(1, n - 1)} intra-op threads (interactive: {n} cores, one kept"
+    assert interactive in logged  # `memory search` is no batch job
+
+
 # ---- DuckDB limits -------------------------------------------------------------------------
 def test_store_uses_the_configured_duckdb_limits(home: Path) -> None:
     from magray_tui.services import Services

@@ -7,6 +7,7 @@ longest text of each batch (padding costs time linearly); results go back in inp
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ from magray_tui.monitor.metrics import metrics
 if TYPE_CHECKING:
     from magray_tui.config import Settings
 
+log = logging.getLogger(__name__)
 TextLike = str | bytes
 # Characters kept per token of max length: far more than any tokenizer needs (~4-5 chars
 # per token in English), while a 50 MB paste never reaches the tokenizer whole.
@@ -332,6 +334,16 @@ def load_embedder(settings: Settings, model_id: str | None = None) -> Embedder:
         runner=DeviceRunner(opened, decision, lambda: open_session(info.model_file, threads, CPU)),
     )
     embedder.batch_tokens_set = "batch_tokens" in cfg.model_fields_set
+    log.info(
+        "embedding model %s on %s: %d intra-op threads (%s), batches of at most %d texts "
+        "and %d padded tokens",
+        info.id,
+        opened.provider,
+        threads,
+        threads_note,
+        cfg.batch_size,
+        cfg.batch_tokens,
+    )
     _probe(embedder, info, max_id, checked_vocab=tables.vocab_size is not None)
     if decision.provider == CUDA and "batch_size" not in cfg.model_fields_set:
         _size_gpu_batch(embedder, decision)
