@@ -104,16 +104,6 @@ def _run_options() -> Any:
     return opts
 
 
-def shrink_options(base: Any) -> Any:
-    """`base` plus: give the CPU arena's free chunks back to the system after the run."""
-    import onnxruntime as ort
-
-    opts = ort.RunOptions()
-    opts.log_severity_level = base.log_severity_level
-    opts.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-    return opts
-
-
 def _options(threads: int) -> Any:
     import onnxruntime as ort
 
