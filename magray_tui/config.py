@@ -90,7 +90,8 @@ class _Section(BaseModel):
 
 
 class EmbeddingSettings(_Section):
-    model: str = Field("all-minilm-l6-v2-int8", description="model id from `magray models list`")
+    # int8 kernels built from the original weights; "all-minilm-l6-v2-int8" is the packaged one.
+    model: str = Field("all-minilm-l6-v2-qint8", description="model id from `magray models list`")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(32, ge=1, le=4096, description="texts per batch, at most")
     batch_tokens: int = Field(
@@ -533,7 +534,7 @@ DEFAULT_CONFIG = """\
 # models_dir = "/path/to/more/models"   # model.onnx + tokenizer.json; relative to this file
 
 [embedding]
-# model = "all-minilm-l6-v2-int8"       # see `magray models list`
+# model = "all-minilm-l6-v2-qint8"      # see `magray models list`
 # device = "auto"                       # auto | cpu | cuda
 # batch_size = 32                       # texts per batch, at most ...
 # batch_tokens = 1024                   # ... and padded tokens per batch (bounds memory)

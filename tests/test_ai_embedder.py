@@ -228,16 +228,17 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+# The packaged model and the default built from the original weights pass the same checks.
+@pytest.fixture(scope="module", params=["all-minilm-l6-v2-int8", "all-minilm-l6-v2-qint8"])
+def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     home = tmp_path_factory.mktemp("home")
-    return load_embedder(load_settings(home, embedding={"batch_size": 3}))
+    return load_embedder(load_settings(home, embedding={"batch_size": 3}), request.param)
 
 
-def test_packaged_vectors_are_unit_norm(packaged: Embedder) -> None:
+def test_packaged_vectors_are_unit_norm(packaged: Embedder, request: pytest.FixtureRequest) -> None:
     vecs = packaged.embed_documents(TEXTS)
     assert vecs.shape == (len(TEXTS), 384) and vecs.dtype == np.float32
-    assert packaged.dim == 384 and packaged.model_id == "all-minilm-l6-v2-int8"
+    assert packaged.dim == 384 and packaged.model_id == request.node.callspec.params["packaged"]
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     q = packaged.embed_query("Where did they go hiking?")
     assert q.shape == (384,) and q.dtype == np.float32

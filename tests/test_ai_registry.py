@@ -160,7 +160,7 @@ def test_missing_packaged_files_say_how_to_fix(
     from magray_tui.ai import load_embedder
 
     with pytest.raises(ModelError, match=r"cannot be used: .*make run"):
-        load_embedder(load_settings(tmp_path))
+        load_embedder(load_settings(tmp_path), "all-minilm-l6-v2-int8")
 
 
 def test_to_dict_is_json_ready(tmp_path: Path) -> None:

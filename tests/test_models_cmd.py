@@ -12,7 +12,8 @@ from magray_tui.ai import registry
 from magray_tui.ai.registry import packaged_model
 from magray_tui.cli import main
 
-DEFAULT = "all-minilm-l6-v2-int8"
+DEFAULT = "all-minilm-l6-v2-int8"  # the packaged model
+BUILT = ("all-minilm-l6-v2-qint8", "all-minilm-l6-v2-fp32")  # built from the original weights
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +93,8 @@ def test_check_fails_with_reason_and_exit_1(tmp_path: Path) -> None:
     assert code == 1
     lines = out.strip().splitlines()
     assert lines[0].startswith("ok") and DEFAULT in lines[0]
-    assert lines[1].startswith("failed  noise: ") and "Traceback" not in out
+    assert [line.split()[1] for line in lines[1:3]] == [f"{m}:" for m in BUILT]
+    assert lines[3].startswith("failed  noise: ") and "Traceback" not in out
     code, out = run(tmp_path, "check", DEFAULT)  # just the good one
     assert code == 0 and "noise" not in out
 
@@ -100,13 +102,15 @@ def test_check_fails_with_reason_and_exit_1(tmp_path: Path) -> None:
 def test_check_unknown_id_is_one_line(tmp_path: Path) -> None:
     code, out = run(tmp_path, "check", "nope")
     assert code == 1
-    assert out.strip().splitlines() == [f"Error: unknown model 'nope'; known models: {DEFAULT}"]
+    assert out.strip().splitlines() == [
+        f"Error: unknown model 'nope'; known models: {', '.join(sorted([DEFAULT, *BUILT]))}"
+    ]
 
 
 def test_warmup(tmp_path: Path) -> None:
     code, out = run(tmp_path, "warmup", "--batches", "2", "--json")
     assert code == 0, out
     data = json.loads(out)
-    assert data["id"] == DEFAULT and data["batches"] == 2 and data["texts_per_s"] > 0
+    assert data["id"] == BUILT[0] and data["batches"] == 2 and data["texts_per_s"] > 0
     code, out = run(tmp_path, "warmup", "missing-model")
     assert code == 1 and out.startswith("Error: unknown model 'missing-model'")

@@ -146,6 +146,11 @@ def read_tables(model_file: Path, ids_input: str = "input_ids") -> GraphTables:
             id_names.update(outputs)
     vocab = positions = None
     for op, inputs, _ in nodes:
+        if op == "EmbedLayerNormalization" and len(inputs) >= 4:  # onnxruntime's fused form
+            word, pos = (_table_rows(n, tables, producers) for n in inputs[2:4])
+            vocab = word[1] if word else vocab
+            positions = pos[1] if pos else positions
+            continue
         if op != "Gather" or len(inputs) < 2:
             continue
         found = _table_rows(inputs[0], tables, producers)

