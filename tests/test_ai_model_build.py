@@ -77,7 +77,7 @@ def test_int8_graph_runs_integer_kernels(isolated: Path) -> None:
     import onnx
 
     ops = {n.op_type for n in onnx.load(str(isolated / INT8 / "model.onnx")).graph.node}
-    assert "MatMulInteger" in ops and "MatMul" not in ops
+    assert "MatMulIntegerToFloat" in ops and "QuantizeLinear" in ops and "MatMul" not in ops
     fp32_ops = {n.op_type for n in onnx.load(str(isolated / FP32 / "model.onnx")).graph.node}
     assert {"Attention", "SkipLayerNormalization", "BiasGelu"} <= fp32_ops
 

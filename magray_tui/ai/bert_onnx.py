@@ -73,6 +73,7 @@ class _Builder:
         self.nodes: list[Any] = []
         self.inits: list[Any] = []
         self.int8 = int8
+        self._consts: set[str] = set()
 
     def weight(self, name: str, array: np.ndarray) -> str:
         from onnx import numpy_helper
@@ -89,6 +90,13 @@ class _Builder:
         outs = [f"{name}_out", *(f"{name}_out{k}" for k in range(1, extra + 1))]
         self.nodes.append(helper.make_node(op, inputs, outs, name=name, domain=domain, **attrs))
         return outs[0]
+
+    def const(self, name: str, value: np.ndarray | np.generic) -> str:
+        """A small shared constant (added once, whatever number of users)."""
+        if name not in self._consts:
+            self._consts.add(name)
+            self.weight(name, np.asarray(value))
+        return name
 
 
 def matmul_inputs(cfg: BertConfig) -> dict[str, str]:
@@ -121,30 +129,78 @@ def _matmul(b: _Builder, x: str, weight: np.ndarray, name: str) -> str:
 
     onnxruntime's dynamic quantisation scales a whole activation tensor at once, so one
     token's outlier channels coarsen every other token (measured: top-10 neighbour overlap
-    0.86). Here each token row gets its own asymmetric range. MatMulInteger's fast u8·s8
-    kernel takes only a scalar zero point, so the row's minimum is subtracted before and
-    added back after the product (times the weight's column sums).
+    0.86). Here each token row gets its own asymmetric range. The integer kernel takes only
+    a scalar zero point, so each row's zero point is taken out after the product (times the
+    weight's column sums).
     """
     if not b.int8:
         return b.node("MatMul", [x, b.weight(f"{name}_w", weight)], name)
     w_scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
     w_q = np.clip(np.rint(weight / w_scale), -127, 127).astype(np.int8)
-    # Per row: x ≈ lo + scale·q with q in 0..255, so x·W ≈ scale·(q·Wq)·w_scale + lo·colsum(W).
-    lo = b.node("ReduceMin", [x], f"{name}_min", axes=[-1], keepdims=1)
-    hi = b.node("ReduceMax", [x], f"{name}_max", axes=[-1], keepdims=1)
-    span = b.node("Sub", [hi, lo], f"{name}_span")
-    span = b.node("Max", [span, b.weight(f"{name}_eps", np.float32(1e-8))], f"{name}_clamp")
-    inv = b.node("Div", [b.weight(f"{name}_255", np.float32(255.0)), span], f"{name}_inv")
-    q = b.node("Mul", [b.node("Sub", [x, lo], f"{name}_shift"), inv], f"{name}_scaled")
-    q = b.node("Cast", [b.node("Round", [q], f"{name}_round")], f"{name}_u8", to=2)  # UINT8
-    acc = b.node("MatMulInteger", [q, b.weight(f"{name}_wq", w_q)], f"{name}_int")
-    y = b.node("Cast", [acc], f"{name}_f32", to=1)  # FLOAT
-    y = b.node("Mul", [y, span], f"{name}_row")
-    col = (w_scale / 255.0).astype(np.float32)
-    y = b.node("Mul", [y, b.weight(f"{name}_col", col)], f"{name}_col")
+    k, n = weight.shape
+    c = b.const
+    # One row per token: x ≈ scale·(q - zp) with q in 0..255 (the range includes 0).
+    rows = b.node("Reshape", [x, c(f"{name}_2d", np.array([-1, k], np.int64))], f"{name}_rows")
+    lo = b.node(
+        "Min",
+        [
+            b.node("ReduceMin", [rows], f"{name}_lo0", axes=[1], keepdims=0),
+            c("zero", np.float32(0)),
+        ],
+        f"{name}_lo",
+    )
+    hi = b.node(
+        "Max",
+        [
+            b.node("ReduceMax", [rows], f"{name}_hi0", axes=[1], keepdims=0),
+            c("zero", np.float32(0)),
+        ],
+        f"{name}_hi",
+    )
+    span = b.node(
+        "Max",
+        [b.node("Sub", [hi, lo], f"{name}_span0"), c("eps", np.float32(1e-8))],
+        f"{name}_span",
+    )
+    scale = b.node("Div", [span, c("f255", np.float32(255))], f"{name}_scale")
+    zp = b.node(
+        "Round",
+        [b.node("Div", [b.node("Neg", [lo], f"{name}_neg"), scale], f"{name}_zp0")],
+        f"{name}_zp",
+    )
+    zp_u8 = b.node("Cast", [zp], f"{name}_zp_u8", to=2)  # UINT8; zp is in 0..255 already
+    q = b.node("QuantizeLinear", [rows, scale, zp_u8], f"{name}_q", axis=0)
+    # (q·Wq)·w_scale in one kernel, then ·scale per row, minus scale·zp·colsum(W) per row.
+    y = b.node(
+        "MatMulIntegerToFloat",
+        [
+            q,
+            b.weight(f"{name}_wq", w_q),
+            c("one", np.float32(1)),
+            b.weight(f"{name}_wscale", w_scale.astype(np.float32)),
+        ],
+        f"{name}_int",
+        MS_DOMAIN,
+    )
+    axis1 = c("axis1", np.array([1], np.int64))
+    y = b.node("Mul", [y, b.node("Unsqueeze", [scale, axis1], f"{name}_rs")], f"{name}_row")
+    shift = b.node("Unsqueeze", [b.node("Mul", [scale, zp], f"{name}_sz"), axis1], f"{name}_sh")
     colsum = (w_q.astype(np.float64).sum(axis=0) * w_scale).astype(np.float32)
-    offset = b.node("Mul", [lo, b.weight(f"{name}_colsum", colsum)], f"{name}_offset")
-    return b.node("Add", [y, offset], name)
+    offset = b.node("Mul", [shift, b.weight(f"{name}_colsum", colsum)], f"{name}_offset")
+    y = b.node("Sub", [y, offset], f"{name}_y")
+    lead = b.node(
+        "Slice",
+        [
+            b.node("Shape", [x], f"{name}_shape"),
+            c("s0", np.array([0], np.int64)),
+            c("s2", np.array([2], np.int64)),
+        ],
+        f"{name}_lead",
+    )
+    shape = b.node(
+        "Concat", [lead, c(f"n{n}", np.array([n], np.int64))], f"{name}_outshape", axis=0
+    )
+    return b.node("Reshape", [y, shape], name)
 
 
 def bert_graph(
