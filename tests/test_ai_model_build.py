@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from magray_tui.ai import load_embedder, model_build
-from magray_tui.ai.bert_onnx import BertConfig, read_safetensors, reference_forward
+from magray_tui.ai.bert_onnx import BertConfig, read_safetensors
+from magray_tui.ai.bert_reference import reference_forward
 from magray_tui.ai.registry import PACKAGED_MODEL_ID, ModelRegistry
 from magray_tui.config import load_settings
 

@@ -3,9 +3,10 @@
 No torch: the tensors come from a safetensors file (read with numpy) and the graph is
 written with `onnx.helper`. Each layer is the fused form onnxruntime's own transformer
 optimizer produces — `EmbedLayerNormalization`, `Attention`, `SkipLayerNormalization`,
-`BiasGelu` — so the CPU runs a handful of big kernels per layer, and dynamic quantisation
-turns the `Attention` and `MatMul` weights into real integer kernels (QAttention,
-MatMulInteger) instead of the weight-only Cast → Mul → fp32 MatMul of the packaged model.
+`BiasGelu` — so the CPU runs a handful of big kernels per layer. With `int8=True` every
+weight product is a real integer kernel (u8·s8 `MatMulIntegerToFloat`, per-token activation
+ranges) instead of the weight-only Cast → Mul → fp32 MatMul of the packaged model. The
+numpy reference it is checked against is in `bert_reference.py`.
 """
 
 from __future__ import annotations
@@ -99,19 +100,8 @@ class _Builder:
         return name
 
 
-def matmul_inputs(cfg: BertConfig) -> dict[str, str]:
-    """Node name of each weight product -> the activation tensor it multiplies."""
-    taps: dict[str, str] = {}
-    for i in range(cfg.layers):
-        taps[f"l{i}_attention"] = f"l{i - 1}_ffn_ln_out" if i else "embeddings_out"
-        taps[f"l{i}_attn_out"] = f"l{i}_attention_out"
-        taps[f"l{i}_ffn_up"] = f"l{i}_attn_ln_out"
-        taps[f"l{i}_ffn_down"] = f"l{i}_gelu_out"
-    return taps
-
-
 def matmul_weights(weights: dict[str, np.ndarray], cfg: BertConfig) -> dict[str, np.ndarray]:
-    """Node name -> its [in, out] weight, as the graph multiplies it (before smoothing)."""
+    """Node name -> its [in, out] weight, as the graph multiplies it."""
     out: dict[str, np.ndarray] = {}
     for i in range(cfg.layers):
         p = f"encoder.layer.{i}."
@@ -206,22 +196,17 @@ def _matmul(b: _Builder, x: str, weight: np.ndarray, name: str) -> str:
 def bert_graph(
     weights: dict[str, np.ndarray],
     cfg: BertConfig,
-    smooth: dict[str, np.ndarray] | None = None,
     *,
     int8: bool = False,
 ) -> Any:
     """The ModelProto: inputs input_ids, attention_mask (int32), output last_hidden_state.
 
-    `smooth` (node name -> per-input-channel factor s, SmoothQuant) divides that product's
-    activations by s and multiplies its weight rows by s: the same function in fp32, but
-    the few outlier channels of BERT's activations no longer set the int8 range for all.
     `int8` makes every weight product an integer kernel (see `_matmul`).
     """
     from onnx import TensorProto, helper
 
     b = _Builder(int8)
     w = weights
-    smooth = smooth or {}
     # Token type 0 for every token (single-sentence embedding): fold its row into positions.
     positions = (
         w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
@@ -245,34 +230,20 @@ def bert_graph(
     products = matmul_weights(w, cfg)
     for i in range(cfg.layers):
         p = f"encoder.layer.{i}."
-        qkv_w = products[f"l{i}_attention"].copy()
         qkv_b = np.concatenate(
             [w[f"{p}attention.self.{k}.bias"] for k in ("query", "key", "value")]
         )
-        out_w = products[f"l{i}_attn_out"]
-        s = smooth.get(f"l{i}_attn_out")
-        if s is not None:  # scale V's output channels down and Wo's rows up: no extra node
-            qkv_w[:, 2 * cfg.hidden :] /= s
-            qkv_b[2 * cfg.hidden :] /= s
-            out_w = out_w * s[:, None]
-        x_in, qkv_w = _smoothed(b, x, qkv_w, smooth.get(f"l{i}_attention"), f"l{i}_attention")
-        attn = _attention(b, x_in, qkv_w, qkv_b, cfg, f"l{i}_attention")
-        proj = _matmul(b, attn, out_w, f"l{i}_attn_out")
+        attn = _attention(b, x, products[f"l{i}_attention"], qkv_b, cfg, f"l{i}_attention")
+        proj = _matmul(b, attn, products[f"l{i}_attn_out"], f"l{i}_attn_out")
         x = _skip_ln(b, proj, x, w, f"{p}attention.output", f"l{i}_attn_ln", cfg.eps)
-        x_in, up_w = _smoothed(
-            b, x, products[f"l{i}_ffn_up"], smooth.get(f"l{i}_ffn_up"), f"l{i}_ffn_up"
-        )
-        up = _matmul(b, x_in, up_w, f"l{i}_ffn_up")
+        up = _matmul(b, x, products[f"l{i}_ffn_up"], f"l{i}_ffn_up")
         act = b.node(
             "BiasGelu",
             [up, b.weight(f"l{i}_ffn_up_b", w[f"{p}intermediate.dense.bias"])],
             f"l{i}_gelu",
             MS_DOMAIN,
         )
-        act, down_w = _smoothed(
-            b, act, products[f"l{i}_ffn_down"], smooth.get(f"l{i}_ffn_down"), f"l{i}_ffn_down"
-        )
-        down = _matmul(b, act, down_w, f"l{i}_ffn_down")
+        down = _matmul(b, act, products[f"l{i}_ffn_down"], f"l{i}_ffn_down")
         x = _skip_ln(b, down, x, w, f"{p}output", f"l{i}_ffn_ln", cfg.eps)
     b.nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
     dims = ["batch", "sequence"]
@@ -314,15 +285,6 @@ def _attention(
     return b.node("MultiHeadAttention", inputs, name, MS_DOMAIN, num_heads=cfg.heads)
 
 
-def _smoothed(
-    b: _Builder, x: str, weight: np.ndarray, s: np.ndarray | None, name: str
-) -> tuple[str, np.ndarray]:
-    if s is None:
-        return x, weight
-    inv = b.weight(f"{name}_smooth", (1.0 / s).astype(np.float32))
-    return b.node("Mul", [x, inv], f"{name}_smooth"), weight * s[:, None]
-
-
 def _skip_ln(b: _Builder, value: str, skip: str, w: dict, prefix: str, name: str, eps: float):
     """LayerNorm(value + bias + skip) in one kernel."""
     return b.node(
@@ -338,47 +300,3 @@ def _skip_ln(b: _Builder, value: str, skip: str, w: dict, prefix: str, name: str
         MS_DOMAIN,
         epsilon=eps,
     )
-
-
-def reference_forward(
-    weights: dict[str, np.ndarray], cfg: BertConfig, ids: np.ndarray, mask: np.ndarray
-) -> np.ndarray:
-    """The same encoder in plain numpy (float64): the yardstick the export is checked against."""
-    from math import erf, sqrt
-
-    w = {k: v.astype(np.float64) for k, v in weights.items()}
-    gelu = np.vectorize(lambda v: 0.5 * v * (1.0 + erf(v / sqrt(2.0))))
-
-    def ln(v: np.ndarray, prefix: str) -> np.ndarray:
-        mu = v.mean(-1, keepdims=True)
-        var = ((v - mu) ** 2).mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(var + cfg.eps) * w[f"{prefix}.weight"] + w[f"{prefix}.bias"]
-
-    def dense(v: np.ndarray, prefix: str) -> np.ndarray:
-        return v @ w[f"{prefix}.weight"].T + w[f"{prefix}.bias"]
-
-    batch, seq = ids.shape
-    x = w["embeddings.word_embeddings.weight"][ids]
-    x = (
-        x
-        + w["embeddings.position_embeddings.weight"][:seq]
-        + w["embeddings.token_type_embeddings.weight"][0]
-    )
-    x = ln(x, "embeddings.LayerNorm")
-    head = cfg.hidden // cfg.heads
-    bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9)
-    for i in range(cfg.layers):
-        p = f"encoder.layer.{i}."
-
-        def heads(v: np.ndarray) -> np.ndarray:
-            return v.reshape(batch, seq, cfg.heads, head).transpose(0, 2, 1, 3)
-
-        q, k, v = (heads(dense(x, f"{p}attention.self.{n}")) for n in ("query", "key", "value"))
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + bias
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        ctx = (scores / scores.sum(-1, keepdims=True)) @ v
-        ctx = ctx.transpose(0, 2, 1, 3).reshape(batch, seq, cfg.hidden)
-        x = ln(dense(ctx, f"{p}attention.output.dense") + x, f"{p}attention.output.LayerNorm")
-        up = gelu(dense(x, f"{p}intermediate.dense"))
-        x = ln(dense(up, f"{p}output.dense") + x, f"{p}output.LayerNorm")
-    return x

@@ -204,7 +204,7 @@ def _check_against_reference(
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from magray_tui.ai.bert_onnx import reference_forward
+    from magray_tui.ai.bert_reference import reference_forward
 
     tok = Tokenizer.from_str(tokenizer.decode("utf-8"))
     tok.no_padding()
