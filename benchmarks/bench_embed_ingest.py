@@ -3,7 +3,7 @@
 Each configuration ingests the folder into a fresh home through the real CLI (a
 subprocess), so start-up, chunking, embedding and the store are all counted:
 - `default`: the settings as shipped;
-- `default, all cores`: MAGRAY_EMBEDDING__INTRA_OP_THREADS=0 (onnxruntime decides);
+- `default model, 1 thread`: MAGRAY_EMBEDDING__INTRA_OP_THREADS=1 (the model's share alone);
 - `packaged, 1 thread`: MAGRAY_EMBEDDING__MODEL=all-minilm-l6-v2-int8
   MAGRAY_EMBEDDING__INTRA_OP_THREADS=1 (the model and threads before the change).
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "magray_tui" / "memory"
 CONFIGS = {
     "default": {},
-    "default, all cores": {"MAGRAY_EMBEDDING__INTRA_OP_THREADS": "0"},
+    "default model, 1 thread": {"MAGRAY_EMBEDDING__INTRA_OP_THREADS": "1"},
     "packaged, 1 thread": {
         "MAGRAY_EMBEDDING__MODEL": "all-minilm-l6-v2-int8",
         "MAGRAY_EMBEDDING__INTRA_OP_THREADS": "1",
