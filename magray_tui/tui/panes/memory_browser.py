@@ -216,6 +216,12 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     def memory(self) -> MemoryService | None:
         return self.backend.memory if self.backend else None
 
+    def data_may_have_changed(self) -> None:
+        """Memories may have changed elsewhere (another pane, another magray process):
+        run the shown query again, keeping the selected row."""
+        selected = self.table.selected if self.workspace_ready else None
+        self.refresh_results(keep=selected.record.id if selected else None)
+
     # ---- queries -------------------------------------------------------------------------
     def refresh_results(self, keep: str | None = None) -> None:
         if self.memory is None or not self.workspace_ready:
