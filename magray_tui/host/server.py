@@ -148,6 +148,8 @@ class Host:
         return out
 
     def _remember_revisions(self) -> None:
+        if self._stopping.is_set():
+            return
         try:
             self._revs = self._revisions()
         except Exception:
@@ -254,12 +256,12 @@ class Host:
             self._inflight += 1
         try:
             result = getattr(self._target(domain), name)(*args, **kwargs)
+            if kind == "write":  # still counted in flight: it reads the store's revision
+                self.publish(frozenset({ops.CHANGES[domain]}))
         finally:
             with self._idle:
                 self._inflight -= 1
                 self._idle.notify_all()
-        if kind == "write":
-            self.publish(frozenset({ops.CHANGES[domain]}))
         return result
 
     def _target(self, domain: str) -> Any:
