@@ -31,7 +31,7 @@ READS: dict[str, frozenset[str]] = {
         }
     ),
     "chat": frozenset({"list", "get", "latest", "messages", "to_markdown"}),
-    "host": frozenset({"ping", "info"}),
+    "host": frozenset({"ping", "info", "health"}),
 }
 
 WRITES: dict[str, frozenset[str]] = {

@@ -301,6 +301,16 @@ class _HostInfo:
         }
 
 
+    def health(self, llm: bool = True) -> tuple[Any, Any]:
+        """`magray health` beside this host: the checks and live metrics of this process."""
+        from magray_tui.monitor.health import run_checks
+        from magray_tui.monitor.health_live import collect_live, counts_of
+
+        services = self.host.services
+        report = run_checks(services.settings, services, llm=llm, probe=True)
+        return report, collect_live(services.memory, counts=counts_of(report))
+
+
 def _progress_sender(peer: _Peer, rid: Any) -> Callable[..., None]:
     def progress(*values: Any) -> None:
         peer.send({"id": rid, "progress": protocol.encode(list(values))})
