@@ -46,7 +46,7 @@ class OutcomeUnknown(HostError):
 
 
 class _Connection:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cid: str | None = None) -> None:
         address, dir_fd = socket_address(folder)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -63,6 +63,7 @@ class _Connection:
         self.sock = sock
         self.reader = sock.makefile("rb")
         self._next = 0
+        self.cid = cid
 
     def request(
         self, op: str, args: Any, kwargs: Any, progress: Callable[..., None] | None = None
@@ -75,6 +76,8 @@ class _Connection:
             "args": protocol.encode(list(args)),
             "kwargs": protocol.encode(kwargs),
         }
+        if self.cid is not None:
+            message["cid"] = self.cid
         if progress is not None:
             message["progress"] = True
         try:
@@ -126,6 +129,8 @@ class Membership:
     def __init__(self, services: Any, folder: Path) -> None:
         self.services = services
         self.folder = folder
+        # This process, as the origin of the changes it asks for (not told back to it).
+        self.cid = f"{os.getpid()}-{id(self):x}"
         self.host: Any = None  # a server.Host while this process hosts the home
         self.client: Client | None = None
         self._listeners: list[Listener] = []
@@ -151,7 +156,7 @@ class Membership:
                     self._become_host(lock)
                     return None
                 try:
-                    return _Connection(self.folder)
+                    return _Connection(self.folder, self.cid)
                 except (FileNotFoundError, ConnectionRefusedError):
                     pass  # the host is starting or dying: elect again
                 if time.monotonic() > deadline:
@@ -251,6 +256,18 @@ class Client:
                         f"the magray process hosting this home stopped while doing {op}; "
                         "it may or may not have been applied: check before repeating it"
                     ) from None
+
+    def call_aside(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """One call on a connection of its own (e.g. from a signal handler while this
+        thread's connection waits for a long call)."""
+        host = self.membership.host
+        if host is not None:
+            return host.call(op, list(args), kwargs)
+        conn = _Connection(self.membership.folder, self.membership.cid)
+        try:
+            return conn.request(op, args, kwargs)
+        finally:
+            conn.close()
 
     def _connection(self) -> _Connection | None:
         conn = getattr(self._local, "conn", None)

@@ -7,6 +7,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+_RUNNING: dict[str, threading.Event] = {}  # job name -> its cancel event
+_RUNNING_LOCK = threading.Lock()
+
 
 class IngestJobs:
     def __init__(self, services: Any) -> None:
@@ -17,17 +20,39 @@ class IngestJobs:
         paths: Sequence[str],
         options: Any = None,
         progress: Callable[[Any], None] | None = None,
+        job: str | None = None,
     ) -> Any:
+        """Ingest on the host; `job` names it so the client can `cancel(job)` (Ctrl-C)."""
         from magray_tui.ingest import Ingestor
 
         cancel = threading.Event()
-        ingestor = Ingestor(
-            self.services.memory,
-            options,
-            progress=_cancel_on_hangup(progress, cancel),
-            cancel_event=cancel,
-        )
-        return ingestor.ingest(paths)
+        if job:
+            with _RUNNING_LOCK:
+                _RUNNING[job] = cancel
+        try:
+            ingestor = Ingestor(
+                self.services.memory,
+                options,
+                progress=_cancel_on_hangup(progress, cancel),
+                cancel_event=cancel,
+            )
+            return ingestor.ingest(paths)
+        finally:
+            if job:
+                with _RUNNING_LOCK:
+                    _RUNNING.pop(job, None)
+
+    def cancel(self, job: str) -> bool:
+        with _RUNNING_LOCK:
+            event = _RUNNING.get(job)
+        if event is not None:
+            event.set()
+        return event is not None
+
+    def file_summary(self, under: str | None = None) -> dict[str, int]:
+        from magray_tui.memory.sources import file_summary
+
+        return file_summary(self.services.memory, under=under)
 
     def remove(self, paths: Sequence[str]) -> Any:
         from magray_tui.ingest import Ingestor

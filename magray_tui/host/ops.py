@@ -32,6 +32,7 @@ READS: dict[str, frozenset[str]] = {
     ),
     "chat": frozenset({"list", "get", "latest", "messages", "to_markdown"}),
     "host": frozenset({"ping", "info", "health"}),
+    "ingest": frozenset({"cancel", "file_summary"}),
 }
 
 WRITES: dict[str, frozenset[str]] = {

@@ -35,6 +35,7 @@ class _Peer:
         self.sock = sock
         self.uid = uid
         self.subscribed = False
+        self.cid: str | None = None  # the client process's id: its own changes are not news
         self._send_lock = threading.Lock()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -120,18 +121,21 @@ class Host:
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def publish(self, domains: frozenset[str]) -> None:
+    def publish(self, domains: frozenset[str], origin: str | None = None) -> None:
+        """Tell everyone but the process that made the change (`origin`: a client's id,
+        None for this process) that `domains` changed."""
         if not domains:
             return
-        self._remember_revisions()  # our own write: the watcher need not announce it again
-        for listener in list(self._listeners):
-            try:
-                listener(domains)
-            except Exception:
-                log.exception("a change listener failed")
+        self._remember_revisions()  # announced now: the watcher need not do it again
+        if origin is not None:
+            for listener in list(self._listeners):
+                try:
+                    listener(domains)
+                except Exception:
+                    log.exception("a change listener failed")
         event = {"event": "changed", "domains": sorted(domains)}
         with self._peers_lock:
-            peers = [p for p in self._peers if p.subscribed]
+            peers = [p for p in self._peers if p.subscribed and p.cid != origin]
         for peer in peers:
             try:
                 peer.send(event)
@@ -225,6 +229,7 @@ class Host:
         op = str(request.get("op", ""))
         if op == "subscribe":
             peer.subscribed = True
+            peer.cid = request.get("cid")
             peer.send({"id": rid, "ok": True})
             return
         try:
@@ -232,7 +237,7 @@ class Host:
             kwargs = protocol.decode(request.get("kwargs") or {})
             if request.get("progress"):
                 kwargs["progress"] = _progress_sender(peer, rid)
-            result = self.call(op, args, kwargs)
+            result = self.call(op, args, kwargs, origin=str(request.get("cid") or "?"))
             reply = {"id": rid, "ok": protocol.encode(result)}
         except Exception as exc:
             if not _is_user_error(exc):
@@ -240,7 +245,9 @@ class Host:
             reply = {"id": rid, "error": protocol.encode_error(exc)}
         peer.send(reply)
 
-    def call(self, op: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def call(
+        self, op: str, args: list[Any], kwargs: dict[str, Any], origin: str | None = None
+    ) -> Any:
         """Run one allowed service method here (also used by a client that took over)."""
         kind = ops.kind(op)
         if kind is None:
@@ -257,7 +264,7 @@ class Host:
         try:
             result = getattr(self._target(domain), name)(*args, **kwargs)
             if kind == "write":  # still counted in flight: it reads the store's revision
-                self.publish(frozenset({ops.CHANGES[domain]}))
+                self.publish(frozenset({ops.CHANGES[domain]}), origin)
         finally:
             with self._idle:
                 self._inflight -= 1
@@ -296,10 +303,9 @@ class _HostInfo:
             "model_id": embedder.model_id,
             "dim": embedder.dim,
             "provider": str(getattr(embedder, "provider", "")),
-            "device": str(getattr(embedder, "device", "")),
+            "device": getattr(embedder, "device", None),  # a DeviceDecision
             "db_file": str(memory.store.path),
         }
-
 
     def health(self, llm: bool = True) -> tuple[Any, Any]:
         """`magray health` beside this host: the checks and live metrics of this process."""
