@@ -20,7 +20,7 @@ def test_chat_beside_an_open_host_stores_its_turn(home: Path, llm_server) -> Non
         done = cli(home, "chat", "how often is the kettle descaled?", "--session", "home")
         assert done.returncode == 0, done.stderr
         assert "The kettle is descaled monthly." in done.stdout
-        listed = cli(home, "chat", "--list")
+        listed = cli(home, "chat", "--sessions")
         assert listed.returncode == 0 and "home" in listed.stdout
         # The turn went through the host into the one store: it is a memory now.
         hits = cli_json(home, "memory", "search", "kettle descaled")
