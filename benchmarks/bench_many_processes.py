@@ -171,6 +171,8 @@ def _seed(home: Path, n: int) -> None:
 def bench_cli(home: Path, reps: int) -> dict[str, Any]:
     args = ("memory", "search", "which gate does the bus stop at", "--json")
     _timed_cli(home, *args)  # warm the OS file cache for both
+    # The floor on this machine now: the interpreter, click and the CLI doing nothing.
+    floor = [_timed_cli(home, "--version") for _ in range(reps)]
     alone = [_timed_cli(home, *args) for _ in range(reps)]
     host = _start_host(home)
     try:
@@ -187,13 +189,18 @@ def bench_cli(home: Path, reps: int) -> dict[str, Any]:
             "rss_mb_max": max(rss),
         }
 
-    out = {"reps": reps, "standalone": summary(alone), "beside_host": summary(beside)}
+    out = {
+        "reps": reps,
+        "floor_magray_version": summary(floor),
+        "standalone": summary(alone),
+        "beside_host": summary(beside),
+    }
     out["wall_ratio"] = out["beside_host"]["wall_s_median"] / out["standalone"]["wall_s_median"]
     out["rss_ratio"] = out["beside_host"]["rss_mb_median"] / out["standalone"]["rss_mb_median"]
     return out
 
 
-def _run_clients(home: Path, n: int, seconds: float, lead: float = 4.0) -> tuple[list, float]:
+def _run_clients(home: Path, n: int, seconds: float, lead: float = 10.0) -> tuple[list, float]:
     start_at = time.time() + lead  # every client connected before the clock starts
     clients = [_popen(CLIENT, home, f"c{i}", str(seconds), str(start_at)) for i in range(n)]
     return clients, start_at
@@ -257,7 +264,9 @@ def bench_kills(home: Path, trials: int, n_clients: int, seconds: float) -> dict
                 "errors": sum(len(r["errors"]) for r in results),
                 "error_samples": [e for r in results for e in r["errors"]][:3],
                 "new_host_after_s": round(after[0] - killed_at, 3) if after else None,
-                "took_over": sum(r["role"] == "host" for r in results),
+                # Clients that were hosting when they finished (hosting passes from one
+                # to the next as each exits, so this counts the hand-overs too).
+                "hosting_at_exit": sum(r["role"] == "host" for r in results),
             }
         )
         print(f"  trial {trial}: {rows[-1]}", flush=True)
@@ -276,12 +285,16 @@ def bench_kills(home: Path, trials: int, n_clients: int, seconds: float) -> dict
     }
 
 
+def _loadavg() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
 def run(
     quick: bool = False, seconds: float | None = None, trials: int | None = None, clients: int = 8
 ) -> dict[str, Any]:
     seconds = seconds or (6.0 if quick else 20.0)
     trials = trials or (2 if quick else 10)
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before = _loadavg()
     with temp_home("magray-bench-many-") as home:
         _seed(home, 300 if quick else 2000)
         print("CLI search beside a host vs standalone ...", flush=True)
@@ -301,11 +314,12 @@ def run(
             "lost_writes": 0,
         },
         "loadavg_before": load_before,
-        "loadavg_after": open("/proc/loadavg").read().split()[:3],
+        "loadavg_after": _loadavg(),
         "machine": machine_info(),
         "note": "shared 2-core machine: load was scaled from 60 s to the seconds shown",
     }
     print_table(
+        "CLI `memory search` subprocess",
         ("measure", "standalone", "beside host", "ratio"),
         [
             (
@@ -313,6 +327,12 @@ def run(
                 cli["standalone"]["wall_s_median"],
                 cli["beside_host"]["wall_s_median"],
                 cli["wall_ratio"],
+            ),
+            (
+                "`magray --version` wall s (floor)",
+                "",
+                cli["floor_magray_version"]["wall_s_median"],
+                "",
             ),
             (
                 "CLI search peak RSS MB",
@@ -323,6 +343,7 @@ def run(
         ],
     )
     print_table(
+        "mixed load",
         ("load", "ops/s", "add p50", "add p95", "search p50", "search p95", "errors", "lost"),
         [
             (
