@@ -174,14 +174,13 @@ class Membership:
 
         try:
             real_settings(self.services)  # this process opens the store: it needs them now
+            host = Host(self.services, lock, self.folder)
+            for listener in self._listeners:
+                host.add_listener(listener)
+            host.start()
         except BaseException:
-            lock.release()
+            lock.release()  # never hold the lock without serving
             raise
-
-        host = Host(self.services, lock, self.folder)
-        for listener in self._listeners:
-            host.add_listener(listener)
-        host.start()
         self.host = host
         if self.client is not None:
             log.info("took over hosting %s", self.folder)

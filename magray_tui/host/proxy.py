@@ -42,6 +42,11 @@ class MemoryProxy(_Proxy):
     read_only = False
 
     @property
+    def remote(self) -> bool:
+        """True while the service runs in another process (False after a take-over)."""
+        return self._client.membership.remote
+
+    @property
     def settings(self) -> Any:
         return self._client.membership.services.settings
 

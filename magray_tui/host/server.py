@@ -181,7 +181,11 @@ class Host:
                 sock, _ = server.accept()
             except OSError:
                 return
-            uid = peer_uid(sock)
+            try:
+                uid = peer_uid(sock)
+            except OSError:
+                sock.close()
+                continue
             peer = _Peer(sock, uid)
             if uid != os.getuid():
                 log.warning(

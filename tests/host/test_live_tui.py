@@ -53,6 +53,7 @@ async def test_a_second_tui_is_a_client_of_the_first_process(make_app, seeded_se
             await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
             assert app.backend.services.membership().remote  # this TUI is the client
             assert app.backend.note is None and not app.backend.read_only
+            assert not app.pane("memory").can_ingest()  # the host ingests and watches
             # A write from this TUI goes to the host; a CLI write comes back live.
             await pilot.press("f")  # forget the selected memory
             await wait_until(pilot, lambda: len(result_ids(app)) == 4, what="forgotten")
