@@ -233,3 +233,13 @@ def test_a_peer_with_another_uid_is_refused(open_home: Path, other_uid: int) -> 
         assert host.poll() is None
     finally:
         stop(host)
+
+
+def test_snapshot_folders_left_by_old_readers_are_removed(home: Path) -> None:
+    """Older magray readers copied the database to magray-snapshot-* in the temp dir and
+    a killed one left its copy behind; the next process that hosts a home removes them."""
+    left = Path(tempfile.mkdtemp(prefix="magray-snapshot-"))
+    (left / "memory.duckdb").write_bytes(b"\0" * 1024)
+    added = cli(home, "memory", "add", "hosting this home cleans up")
+    assert added.returncode == 0, added.stderr
+    assert not left.exists()
