@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from magray_tui.host import ops, protocol
+from magray_tui.host.batch import AddGroups
 from magray_tui.host.election import HostLock, peer_uid, socket_address
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Host:
         self._threads: list[threading.Thread] = []
         self._inflight = 0
         self._idle = threading.Condition()
+        self._adds = AddGroups(lambda items: self.services.memory.add_many(items))
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -266,7 +268,10 @@ class Host:
                 raise HostClosing("this magray is closing; ask the next host")
             self._inflight += 1
         try:
-            result = getattr(self._target(domain), name)(*args, **kwargs)
+            if op == "memory.add_many" and len(args) == 1 and not kwargs:
+                result = self._adds.add(list(args[0]))  # group commit with other clients
+            else:
+                result = getattr(self._target(domain), name)(*args, **kwargs)
             if kind == "write":  # still counted in flight: it reads the store's revision
                 self.publish(frozenset({ops.CHANGES[domain]}), origin)
         finally:
