@@ -55,6 +55,7 @@ while time.time() < start_at:
     time.sleep(0.005)
 deadline = start_at + seconds
 ops, acked, errors = [], [], []
+became_host_at = None
 i = 0
 while time.time() < deadline:
     i += 1
@@ -70,9 +71,12 @@ while time.time() < deadline:
         errors.append(f"{type(exc).__name__}: {exc}")
         continue
     ops.append((kind, (time.perf_counter() - t0) * 1000, time.time()))
+    if became_host_at is None and not services.membership().remote:
+        became_host_at = time.time()  # this process took over (after the call above)
 role = "client" if services.membership().remote else "host"
 services.close()
-print(json.dumps({"ops": ops, "acked": acked, "errors": errors, "role": role}))
+print(json.dumps({"ops": ops, "acked": acked, "errors": errors, "role": role,
+                  "became_host_at": became_host_at}))
 """
 
 COUNT = """
@@ -253,7 +257,10 @@ def bench_kills(home: Path, trials: int, n_clients: int, seconds: float) -> dict
         host.wait(timeout=60)
         results = _collect(clients)
         acked = {rid for r in results for rid in r["acked"]}
-        after = sorted(t for r in results for _, _, t in r["ops"] if t > killed_at)
+        # The first call answered once a client had taken over (every answer after that
+        # comes from the new host; a reply already on its way from the old one does not).
+        took = [r["became_host_at"] for r in results if r["became_host_at"]]
+        after = sorted(t for r in results for _, _, t in r["ops"] if took and t >= min(took))
         missing = acked - _stored(home)
         rows.append(
             {
@@ -366,13 +373,37 @@ def run(
     return result
 
 
+def run_kills(trials: int, clients: int) -> dict[str, Any]:
+    """Only the kill -9 trials (results/many_processes_kills.json)."""
+    load_before = _loadavg()
+    with temp_home("magray-bench-kills-") as home:
+        _seed(home, 300)
+        kills = bench_kills(home, trials, clients, 8.0)
+    result = {
+        "host_kill": kills,
+        "loadavg_before": load_before,
+        "loadavg_after": _loadavg(),
+        "machine": machine_info(),
+    }
+    print(
+        f"kill -9 trials: lost {kills['lost_writes_total']}, errors {kills['errors_total']}, "
+        f"new host after {kills['new_host_after_s']} s"
+    )
+    write_result("many_processes_kills", result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--trials", type=int)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--kills-only", action="store_true", help="only the kill -9 trials")
     args = parser.parse_args()
+    if args.kills_only:
+        run_kills(args.trials or 10, args.clients)
+        return
     run(quick=args.quick, seconds=args.seconds, trials=args.trials, clients=args.clients)
 
 

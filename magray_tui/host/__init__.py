@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from magray_tui.host.client import Membership, join
 from magray_tui.host.errors import HostError
+from magray_tui.host.membership import Membership, join
 
 __all__ = ["HostError", "Membership", "join", "watch_changes"]
 

@@ -18,14 +18,16 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from magray_tui.host import ops, protocol
-from magray_tui.host.election import HostLock, host_dir, peer_uid, socket_address
+from magray_tui.host.election import peer_uid, socket_address
 from magray_tui.host.errors import HostClosing, HostError
+
+if TYPE_CHECKING:
+    from magray_tui.host.membership import Membership
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class OutcomeUnknown(HostError):
     pass
 
 
-class _Connection:
+class Connection:
     def __init__(self, folder: Path, cid: str | None = None) -> None:
         address, dir_fd = socket_address(folder)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -123,95 +125,10 @@ def _rebuild(error: dict[str, Any]) -> Exception:
     )
 
 
-class Membership:
-    """This process's role on a home. Made by `join`; `stop()` then `release()` at close."""
-
-    def __init__(self, services: Any, folder: Path) -> None:
-        self.services = services
-        self.folder = folder
-        # This process, as the origin of the changes it asks for (not told back to it).
-        self.cid = f"{os.getpid()}-{id(self):x}"
-        self.host: Any = None  # a server.Host while this process hosts the home
-        self.client: Client | None = None
-        self._listeners: list[Listener] = []
-        self._elect_lock = threading.Lock()
-        self._closed = False
-
-    @property
-    def remote(self) -> bool:
-        return self.host is None
-
-    def elect(self, timeout: float = ELECTION_TIMEOUT_S) -> _Connection | None:
-        """Become the host, or return a connection to the one there is."""
-        with self._elect_lock:
-            if self.host is not None:
-                return None
-            if self._closed:
-                raise HostError("this magray is closing")
-            deadline = time.monotonic() + timeout
-            lock = HostLock(self.folder)
-            delay = 0.005
-            while True:
-                if lock.acquire():
-                    self._become_host(lock)
-                    return None
-                try:
-                    return _Connection(self.folder, self.cid)
-                except (FileNotFoundError, ConnectionRefusedError):
-                    pass  # the host is starting or dying: elect again
-                if time.monotonic() > deadline:
-                    pid = lock.holder_pid()
-                    raise HostError(
-                        f"the magray process hosting this home (PID {pid}) does not answer on "
-                        f"{self.folder / 'host.sock'}"
-                    )
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-
-    def _become_host(self, lock: HostLock) -> None:
-        from magray_tui.host.attach import real_settings
-        from magray_tui.host.server import Host
-
-        try:
-            real_settings(self.services)  # this process opens the store: it needs them now
-            host = Host(self.services, lock, self.folder)
-            for listener in self._listeners:
-                host.add_listener(listener)
-            host.start()
-        except BaseException:
-            lock.release()  # never hold the lock without serving
-            raise
-        self.host = host
-        if self.client is not None:
-            log.info("took over hosting %s", self.folder)
-            # What the dead host changed last may not have been announced.
-            for listener in self._listeners:
-                listener(frozenset({"memory", "tasks", "chat"}))
-        _clean_old_snapshots()
-
-    def add_listener(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-        if self.host is not None:
-            self.host.add_listener(listener)
-        elif self.client is not None:
-            self.client.start_events()
-
-    def stop(self) -> None:
-        self._closed = True
-        if self.client is not None:
-            self.client.close()
-        if self.host is not None:
-            self.host.stop()
-
-    def release(self) -> None:
-        if self.host is not None:
-            self.host.release()
-
-
 class Client:
     """Calls into the host; one connection per calling thread (TUI workers run at once)."""
 
-    def __init__(self, membership: Membership, first: _Connection) -> None:
+    def __init__(self, membership: Membership, first: Connection) -> None:
         self.membership = membership
         self._local = threading.local()
         self._local.conn = first
@@ -262,13 +179,13 @@ class Client:
         host = self.membership.host
         if host is not None:
             return host.call(op, list(args), kwargs)
-        conn = _Connection(self.membership.folder, self.membership.cid)
+        conn = Connection(self.membership.folder, self.membership.cid)
         try:
             return conn.request(op, args, kwargs)
         finally:
             conn.close()
 
-    def _connection(self) -> _Connection | None:
+    def _connection(self) -> Connection | None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
@@ -279,7 +196,7 @@ class Client:
                 self._conns.append(conn)
         return conn
 
-    def _drop(self, conn: _Connection) -> None:
+    def _drop(self, conn: Connection) -> None:
         conn.close()
         self._local.conn = None
         with self._conns_lock:
@@ -337,29 +254,3 @@ class Client:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
-
-
-def join(services: Any) -> Membership:
-    """Take this process's place on the home of `services`: host or client."""
-    from magray_tui.host.attach import state_dir
-
-    membership = Membership(services, host_dir(state_dir(services.settings)))
-    first = membership.elect()
-    if first is not None:
-        membership.client = Client(membership, first)
-    return membership
-
-
-def _clean_old_snapshots() -> None:
-    """Read-only snapshot copies are gone (clients ask the host instead); remove the
-    folders that readers killed before this change left in the temp dir."""
-    import shutil
-    import tempfile
-
-    uid = os.getuid()
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(tempfile.gettempdir()):
-            if entry.name.startswith("magray-snapshot-") and entry.is_dir(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_uid == uid:
-                        shutil.rmtree(entry.path, ignore_errors=True)

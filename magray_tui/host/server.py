@@ -294,36 +294,9 @@ class Host:
             from magray_tui.host.jobs import IngestJobs
 
             return IngestJobs(services)
-        return _HostInfo(self)
+        from magray_tui.host.info import HostInfo
 
-
-class _HostInfo:
-    def __init__(self, host: Host) -> None:
-        self.host = host
-
-    def ping(self) -> int:
-        return self.host.pid
-
-    def info(self) -> dict[str, Any]:
-        memory = self.host.services.memory
-        embedder = memory.embedder
-        return {
-            "pid": self.host.pid,
-            "model_id": embedder.model_id,
-            "dim": embedder.dim,
-            "provider": str(getattr(embedder, "provider", "")),
-            "device": getattr(embedder, "device", None),  # a DeviceDecision
-            "db_file": str(memory.store.path),
-        }
-
-    def health(self, llm: bool = True) -> tuple[Any, Any]:
-        """`magray health` beside this host: the checks and live metrics of this process."""
-        from magray_tui.monitor.health import run_checks
-        from magray_tui.monitor.health_live import collect_live, counts_of
-
-        services = self.host.services
-        report = run_checks(services.settings, services, llm=llm, probe=True)
-        return report, collect_live(services.memory, counts=counts_of(report))
+        return HostInfo(self)
 
 
 def _progress_sender(peer: _Peer, rid: Any) -> Callable[..., None]:
