@@ -88,8 +88,10 @@ class MemoryProxy(_Proxy):
         metadata: dict[str, Any] | None = None,
         importance: float = 0.5,
         pinned: bool = False,
+        **fields: Any,  # any further item field the service learns (sent as is)
     ) -> str:
         item = {
+            **fields,
             "text": text,
             "layer": layer,
             "kind": kind,
