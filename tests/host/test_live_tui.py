@@ -54,6 +54,14 @@ async def test_a_second_tui_is_a_client_of_the_first_process(make_app, seeded_se
             assert app.backend.services.membership().remote  # this TUI is the client
             assert app.backend.note is None and not app.backend.read_only
             assert not app.pane("memory").can_ingest()  # the host ingests and watches
+            # Health in this TUI reports the host's store, indexes and model.
+            from magray_tui.monitor.health import run_checks
+
+            report = await asyncio.to_thread(
+                run_checks, seeded_settings, app.backend.services, llm=False
+            )
+            database = report.get("database")
+            assert database.status.value == "ok" and database.details["live"] == 5
             # A write from this TUI goes to the host; a CLI write comes back live.
             await pilot.press("f")  # forget the selected memory
             await wait_until(pilot, lambda: len(result_ids(app)) == 4, what="forgotten")
