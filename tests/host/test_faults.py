@@ -170,8 +170,14 @@ try:
     s.connect(path)
 except PermissionError:
     print("denied", flush=True); sys.exit(0)
-s.sendall(b'{"id": 1, "op": "memory.list", "args": [], "kwargs": {}}\\n')
-print("reply", s.makefile("rb").readline().decode().strip() or "<closed>", flush=True)
+reader = s.makefile("rb")
+print("reply", reader.readline().decode().strip() or "<closed>", flush=True)
+try:  # and a request after the refusal gets nothing
+    s.sendall(b'{"id": 1, "op": "memory.list", "args": [], "kwargs": {}}\\n')
+    rest = reader.readline().decode().strip()
+except (BrokenPipeError, ConnectionResetError):
+    rest = ""
+print("then", rest or "<closed>", flush=True)
 """
 
 
@@ -228,8 +234,10 @@ def test_a_peer_with_another_uid_is_refused(open_home: Path, other_uid: int) -> 
             text=True,
             timeout=60,
         )
-        assert second.stdout.startswith("reply "), second.stderr
-        assert "refused" in second.stdout and "private to its owner" not in second.stdout
+        lines = second.stdout.splitlines()
+        assert lines[0].startswith("reply ") and "refused" in lines[0], second.stderr
+        assert lines[1] == "then <closed>"
+        assert "private to its owner" not in second.stdout
         assert host.poll() is None
     finally:
         stop(host)
