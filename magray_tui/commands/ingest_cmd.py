@@ -230,6 +230,13 @@ def _watch(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
         _print_report(report, as_json, "" if as_json else time.strftime("%H:%M:%S  "))
 
     with open_memory(app, write=True) as svc:
+        if getattr(svc, "remote", False):
+            # The watcher walks and embeds in this process; beside an open magray it would
+            # need the store here. That magray's Memory pane watches folders itself.
+            raise click.ClickException(
+                "this home is open in another magray, which does the watching: use its "
+                "Memory pane (w: watched folders); the folders are recorded in watched.json"
+            )
         watcher = Watcher(
             svc,
             roots,
