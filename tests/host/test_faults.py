@@ -89,7 +89,10 @@ def test_host_killed_with_9_while_clients_write_loses_no_acknowledged_write(
         acked: set[str] = set()
         roles = []
         for w, first in zip(writers, early, strict=True):
-            out, err = w.communicate(timeout=300)
+            # Read through the same buffered file read_until used (communicate() would read
+            # the pipe underneath it and miss lines already buffered).
+            out, err = w.stdout.read(), w.stderr.read()
+            w.wait(timeout=300)
             assert w.returncode == 0, err  # no writer saw an error
             lines = first + out.splitlines()
             assert lines[-1] == "done"
