@@ -3,6 +3,9 @@
 The TUI builds a `Services` in a worker (nothing heavy happens before the first frame);
 the CLI builds only what a command needs. One process holds one DuckDB connection: the
 memory service, the task DAG and the chat sessions share `Services.store`.
+
+One process per home owns the store (see `magray_tui.host`): the first to open it hosts
+it; in any other process `memory`, `todo` and `shared("chat")` are thin proxies to it.
 """
 
 from __future__ import annotations
@@ -27,12 +30,33 @@ class Services:
     _todo: TodoService | None = field(default=None, repr=False)
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _membership: Any = field(default=None, repr=False)
+
+    def membership(self) -> Any:
+        """This process's place on the home (host or client), decided on first use."""
+        with self._lock:
+            if self._membership is None:
+                from magray_tui.host import join
+
+                self._membership = join(self)
+            return self._membership
+
+    def _remote(self) -> Any:
+        """The client of the process hosting this home; None when this process hosts it."""
+        membership = self.membership()
+        return membership.client if membership.remote else None
 
     @property
     def store(self) -> Store:
         """The database, opened on first use (cheap: no embedder, no indexes)."""
         with self._lock:
             if self._store is None:
+                remote = self._remote()
+                if remote is not None:
+                    from magray_tui.host import HostError
+
+                    pid = remote.info()["pid"]
+                    raise HostError(f"the memory database is served by magray PID {pid}")
                 from magray_tui.memory.store import Store
 
                 self._store = Store.open(
@@ -47,6 +71,9 @@ class Services:
         """The memory service, opened on first use (loads the embedder and the indexes)."""
         with self._lock:
             if self._memory is None:
+                remote = self._remote()
+                if remote is not None:
+                    return remote.memory
                 from magray_tui.memory import MemoryService
 
                 self._memory = MemoryService.open(
@@ -58,6 +85,9 @@ class Services:
     def todo(self) -> TodoService:
         with self._lock:
             if self._todo is None:
+                remote = self._remote()
+                if remote is not None:
+                    return remote.todo
                 from magray_tui.todo.service import TodoService
 
                 self._todo = TodoService(self.store)
@@ -67,10 +97,21 @@ class Services:
         """A service built once by `factory(self)` and kept (the LLM client, chat sessions)."""
         with self._lock:
             if name not in self._extra:
+                if self._remote() is not None:
+                    if name == "chat":
+                        return self._remote().chat  # not kept: a take-over builds the real one
+                    from magray_tui.host.attach import real_settings
+
+                    real_settings(self)  # a client built from the home alone (fast CLI)
                 self._extra[name] = factory(self)
             return self._extra[name]
 
     def close(self) -> None:
+        membership = self._membership
+        if membership is not None:
+            # Outside the lock: requests in flight finish (they may need the lock) and no
+            # new one starts. The store stays ours until `release` below.
+            membership.stop()
         with self._lock:
             for obj in self._extra.values():
                 close = getattr(obj, "close", None)
@@ -84,3 +125,5 @@ class Services:
             self._memory = None
             self._store = None
             self._todo = None
+            if membership is not None:
+                membership.release()  # only now may another process open the database

@@ -18,6 +18,7 @@ USER_ERRORS = (
     ("magray_tui.llm.events", "LLMError"),
     ("magray_tui.tools.base", "ToolError"),
     ("magray_tui.ingest.watched", "WatchedError"),
+    ("magray_tui.host.errors", "HostError"),  # the process hosting the home failed us
 )
 
 

@@ -1,8 +1,8 @@
 """`magray health`: check every component once, print the report, exit 1 if one fails.
 
-The store is opened read-write; if another magray holds it, a read-only snapshot is
-checked instead (the database check then says degraded, naming the holder). The LLM
-provider is asked whether it answers unless `--no-llm`.
+The store is opened read-write. Beside another open magray the memory checks run on the
+proxy to it; a process outside magray holding the file makes the database check fail,
+naming it. The LLM provider is asked whether it answers unless `--no-llm`.
 """
 
 from __future__ import annotations
@@ -26,23 +26,16 @@ STYLES = {"ok": "green", "degraded": "yellow", "failing": "bold red", "skipped":
 
 def _open(settings: Settings) -> tuple[Services, str | None]:
     """The services with the memory service open, or fresh ones and why it did not open."""
-    from magray_tui.memory import StoreLocked
     from magray_tui.services import Services
 
-    read_only = False
-    for _ in range(2):
-        services = Services(settings, read_only=read_only)
-        try:
-            services.memory  # noqa: B018 - opening it is the point
-            return services, None
-        except StoreLocked:
-            services.close()
-            read_only = True  # another magray writes: check a read-only snapshot
-        except Exception as exc:  # a model or store error: check what still works
-            services.close()
-            lines = str(exc).strip().splitlines()
-            return Services(settings, read_only=read_only), lines[0] if lines else repr(exc)
-    return Services(settings, read_only=True), "the memory store is locked"
+    services = Services(settings)
+    try:
+        services.memory  # noqa: B018 - opening it is the point
+        return services, None
+    except Exception as exc:  # a model or store error: check what still works
+        services.close()
+        lines = str(exc).strip().splitlines()
+        return Services(settings), lines[0] if lines else repr(exc)
 
 
 @click.command("health")
@@ -58,11 +51,16 @@ def command(app: AppContext, as_json: bool, no_llm: bool, strict: bool) -> None:
     settings = app.settings()
     services, memory_error = _open(settings)
     try:
-        report = run_checks(
-            settings, services, memory_error=memory_error, llm=not no_llm, probe=True
-        )
-        memory = services.memory if memory_error is None else None
-        live = collect_live(memory, counts=counts_of(report))
+        membership = services.membership()
+        if memory_error is None and membership.remote:
+            # Another magray hosts the home: it checks its own store, indexes and model.
+            report, live = membership.client.call("host.health", llm=not no_llm)
+        else:
+            report = run_checks(
+                settings, services, memory_error=memory_error, llm=not no_llm, probe=True
+            )
+            memory = services.memory if memory_error is None else None
+            live = collect_live(memory, counts=counts_of(report))
     finally:
         services.close()
     if as_json:

@@ -178,13 +178,36 @@ def _ingest(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if len(missing) == len(paths):
         raise click.ClickException(f"no such file or folder: {', '.join(map(str, missing))}")
-    with open_memory(app, write=True, batch=True) as svc:
-        ingestor = Ingestor(svc, _options(**kw), progress=progress_line())
-        with ctrl_c_calls(ingestor.cancel):
-            report = ingestor.ingest(paths)
+    from magray_tui.ai.runtime import mark_batch_job
+    from magray_tui.host.attach import command_services
+
+    mark_batch_job(app.settings())  # all cores for embedding, when this process embeds
+    with command_services(app) as services:
+        membership = services.membership()
+        if membership.remote:
+            # Another magray hosts the home: it ingests (its model is warm), we show progress.
+            report = _ingest_on_host(membership.client, paths, _options(**kw))
+        else:
+            ingestor = Ingestor(services.memory, _options(**kw), progress=progress_line())
+            with ctrl_c_calls(ingestor.cancel):
+                report = ingestor.ingest(paths)
     _print_report(report, kw["as_json"])
     if report.cancelled:
         sys.exit(130)
+
+
+def _ingest_on_host(client: Any, paths: list[Path], options: Any) -> Any:
+    import uuid
+
+    job = uuid.uuid4().hex
+    with ctrl_c_calls(lambda: client.call_aside("ingest.cancel", job)):
+        return client.call(
+            "ingest.ingest",
+            [str(p.absolute()) for p in paths],
+            options,
+            progress=progress_line(),
+            job=job,
+        )
 
 
 def _watch(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
@@ -207,6 +230,13 @@ def _watch(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
         _print_report(report, as_json, "" if as_json else time.strftime("%H:%M:%S  "))
 
     with open_memory(app, write=True) as svc:
+        if getattr(svc, "remote", False):
+            # The watcher walks and embeds in this process; beside an open magray it would
+            # need the store here. That magray's Memory pane watches folders itself.
+            raise click.ClickException(
+                "this home is open in another magray, which does the watching: use its "
+                "Memory pane (w: watched folders); the folders are recorded in watched.json"
+            )
         watcher = Watcher(
             svc,
             roots,
@@ -231,10 +261,16 @@ def _list_watched(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> Non
 
     folders = load_watched(app.settings())
     rows = []
+    from magray_tui.host.attach import command_services
+
     try:
-        with open_memory(app, write=False) as svc:
+        with command_services(app) as services:
+            membership = services.membership()
             for f in folders:
-                files = file_summary(svc, under=f.path)
+                if membership.remote:
+                    files = membership.client.call("ingest.file_summary", f.path)
+                else:
+                    files = file_summary(services.memory, under=f.path)
                 rows.append((f, len(files), sum(files.values())))
     except MemoryError_:  # no database yet: nothing ingested
         rows = [(f, 0, 0) for f in folders]
@@ -275,10 +311,15 @@ def _unwatch(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
 
 
 def _remove(app: AppContext, paths: list[Path], kw: dict[str, Any]) -> None:
+    from magray_tui.host.attach import command_services
     from magray_tui.ingest import Ingestor
 
-    with open_memory(app, write=True) as svc:
-        report = Ingestor(svc).remove(paths)
+    with command_services(app) as services:
+        membership = services.membership()
+        if membership.remote:
+            report = membership.client.call("ingest.remove", [str(p.absolute()) for p in paths])
+        else:
+            report = Ingestor(services.memory).remove(paths)
     if kw["as_json"]:
         echo(json.dumps(report.to_dict()))
     else:

@@ -29,27 +29,19 @@ LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=F
 
 @contextmanager
 def open_memory(app: AppContext, *, write: bool, batch: bool = False) -> Iterator[Any]:
-    """Open the store read-write; a reader that finds it locked gets a read-only snapshot.
+    """The memory service: this process's own, or a proxy to the magray process that
+    already has the home open (see magray_tui.host); never refused for being second.
 
-    `batch`: a batch command (ingest, import, reindex), which may embed on every core."""
-    from magray_tui.memory import MemoryService, StoreLocked
+    `batch`: a batch command (ingest, import, reindex), which may embed on every core
+    (when this process ends up embedding: beside an open magray, that one embeds)."""
+    from magray_tui.host.attach import command_services
 
-    settings = app.settings()
     if batch:
         from magray_tui.ai.runtime import mark_batch_job
 
-        mark_batch_job(settings)
-    try:
-        svc = MemoryService.open(settings=settings)
-    except StoreLocked:
-        if write:
-            raise
-        svc = MemoryService.open(settings=settings, read_only=True)
-        echo_err(f"note: {svc.store.note}")
-    try:
-        yield svc
-    finally:
-        svc.close()
+        mark_batch_job(app.settings())  # the same Settings the services load, if they do
+    with command_services(app) as services:
+        yield services.memory
 
 
 @click.group("memory")

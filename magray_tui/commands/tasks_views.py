@@ -26,23 +26,12 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def open_services(app: AppContext, *, write: bool) -> Iterator[Any]:
-    """Services over the database; a reader that finds it locked gets a read-only copy."""
-    from magray_tui.memory import StoreLocked
-    from magray_tui.services import Services
+    """Services over the home: this process's own, or proxies to the magray process that
+    already has it open (see magray_tui.host)."""
+    from magray_tui.host.attach import command_services
 
-    settings = app.settings()
-    services = Services(settings)
-    try:
-        services.store  # noqa: B018 - opens it now, so a lock shows up here
-    except StoreLocked:
-        if write:
-            raise
-        services = Services(settings, read_only=True)
-        echo_err(f"note: {services.store.note}")
-    try:
+    with command_services(app) as services:
         yield services
-    finally:
-        services.close()
 
 
 @contextmanager

@@ -4,8 +4,8 @@ Events are grouped into debounced batches; each batch is one `Ingestor.sync` of 
 changed paths, so a rename inside a batch moves records instead of re-embedding. A changed
 `.gitignore` re-ingests its root (the rules changed). A watched folder that disappears has
 its chunks purged and is dropped from this watch; when none is left the watcher stops.
-After each batch the database is checkpointed, so other processes' read-only snapshots
-(`magray memory search` while this one holds the store) see the change.
+After each batch that wrote, the database is checkpointed (the WAL stays small). Other
+magray processes on the home see the change at once: they ask this one (magray_tui.host).
 """
 
 from __future__ import annotations

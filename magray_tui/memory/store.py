@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -161,13 +159,12 @@ class Store:
         self._conn = conn
         self.path = path
         self.read_only = read_only
-        self.note = note  # e.g. "read-only snapshot: another process holds the database"
+        self.note = note  # why it is read-only, when it is
         self.write_lock = threading.RLock()
         self._local = threading.local()
         self.clock = utcnow  # the service replaces it with its own (tests freeze it)
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._snapshot_dir: Path | None = None
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -176,7 +173,6 @@ class Store:
         path: Path,
         *,
         read_only: bool = False,
-        allow_snapshot: bool = True,
         config: dict[str, Any] | None = None,
     ) -> Store:
         """`config` goes to `duckdb.connect` (`ResourceSettings.duckdb_config()`: a memory
@@ -193,11 +189,11 @@ class Store:
             text = str(exc)
             if "lock" in text.lower():
                 holder = _lock_holder(text) or "another process"
-                if read_only and allow_snapshot:
-                    return cls._open_snapshot(path, holder, config)
+                # magray processes on one home never get here: they share it through its
+                # host (magray_tui.host). This is a process outside that: say who.
                 raise StoreLocked(
-                    f"the memory database {path} is in use by {holder}; "
-                    "close that magray first (read-only commands still work)",
+                    f"the memory database {path} is in use by {holder}, which opened it "
+                    "directly (an older magray or another tool); close it first",
                     holder,
                 ) from None
             if "not a valid DuckDB database" in text:
@@ -235,27 +231,6 @@ class Store:
                 )
         return store
 
-    @classmethod
-    def _open_snapshot(cls, path: Path, holder: str, config: dict[str, Any]) -> Store:
-        """Read a copy as of the holder's last checkpoint: DuckDB refuses a second reader."""
-        tmp = Path(tempfile.mkdtemp(prefix="magray-snapshot-"))
-        try:
-            shutil.copy2(path, tmp / path.name)
-            wal = path.with_name(path.name + ".wal")
-            if wal.exists():
-                shutil.copy2(wal, tmp / wal.name)
-            conn = duckdb.connect(str(tmp / path.name), read_only=False, config=config)
-        except (OSError, duckdb.Error) as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise StoreLocked(
-                f"the memory database {path} is in use by {holder}, and a read-only snapshot "
-                f"could not be made ({exc})",
-                holder,
-            ) from None
-        store = cls(conn, path, True, note=f"read-only snapshot: {holder} holds the database")
-        store._snapshot_dir = tmp
-        return store
-
     def close(self) -> None:
         with self.write_lock:
             try:
@@ -270,8 +245,6 @@ class Store:
             except duckdb.Error as exc:
                 log.warning("checkpoint at close failed: %s", exc)
             self._conn.close()
-        if self._snapshot_dir:
-            shutil.rmtree(self._snapshot_dir, ignore_errors=True)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor per thread: one DuckDB connection object is not safe across threads."""

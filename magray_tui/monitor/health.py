@@ -190,6 +190,11 @@ def run_checks(
     from magray_tui.monitor import health_system as hs
 
     limits = thresholds or Thresholds.from_settings(settings)
+    remote = _host_client(services)
+    if remote is not None and memory_error is None and gpu is None:
+        # Another magray hosts the home: its store, indexes and model are the ones to check.
+        report, _live = remote.call("host.health", llm=llm)
+        return report
     memory = None
     if services is not None and memory_error is None:
         try:
@@ -228,6 +233,15 @@ def _check_gpu(settings: Settings, services: Any, gpu: Any, limits: Thresholds) 
         return hs.check_gpu(settings, once, limits)
     finally:
         once.close()
+
+
+def _host_client(services: Any) -> Any:
+    """The client of the magray process hosting the home, when `services` are a client."""
+    membership = getattr(services, "membership", None)
+    if services is None or not callable(membership):
+        return None
+    current = membership()
+    return current.client if current.remote else None
 
 
 def _one_line(exc: BaseException) -> str:

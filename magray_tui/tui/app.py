@@ -87,6 +87,13 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             super().__init__()
             self.backend, self.counts = backend, counts
 
+    class DataChanged(Message):
+        """Some process on this home (this one included) changed `domains`."""
+
+        def __init__(self, domains: frozenset[str]) -> None:
+            super().__init__()
+            self.domains = domains
+
     class CountsLoaded(Message):
         def __init__(self, counts: dict[str, int]) -> None:
             super().__init__()
@@ -212,6 +219,11 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         for pane in self.panes:
             pane.attach_backend(message.backend)
         self.start_promotion_timer()
+        self._changed: set[str] = set()
+        from magray_tui.host import watch_changes
+
+        # Live panes: every magray process on the home announces its changes (host.py).
+        watch_changes(message.backend.services, lambda d: self.post_message(self.DataChanged(d)))
         self.call_after_refresh(freeze_heap)
         if message.backend.note:
             self.notify(
@@ -234,6 +246,20 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             self.query_one(AppHeader).state = "failed"
             for pane in self.panes:
                 pane.backend_failed(message)
+
+    def on_magray_app_data_changed(self, message: DataChanged) -> None:
+        if not self._changed:  # one refresh per burst of changes, well within a second
+            self.set_timer(0.2, self._refresh_changed)
+        self._changed |= message.domains
+
+    def _refresh_changed(self) -> None:
+        changed, self._changed = self._changed, set()
+        if "memory" in changed:
+            self.refresh_counts()
+        for pane in self.panes:
+            refresh = getattr(pane, "data_may_have_changed", None)
+            if callable(refresh) and pane.is_mounted:
+                refresh()
 
     @on(MemoryBrowser.MemoryChanged)
     def refresh_counts(self) -> None:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class Backend:
     services: Services
     memory: MemoryService
-    # Set when the store could only be opened read-only (another process holds it).
+    # A line for the header when the memory is not fully usable (none today).
     note: str | None = None
     _closed: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -48,19 +48,16 @@ class Backend:
 
 
 def open_backend(settings: Settings) -> Backend:
-    """Open the memory service; if another process holds the store, open it read-only."""
-    from magray_tui.memory import StoreLocked
+    """Open the memory service: this process's own (it then hosts the home for the other
+    magray processes), or a proxy to the magray process that already hosts it."""
     from magray_tui.services import Services
 
     services = Services(settings)
     try:
         return Backend(services, services.memory)
-    except StoreLocked as exc:
-        log.warning("memory store locked, opening read-only: %s", exc)
-        services = Services(settings, read_only=True)
-        memory = services.memory
-        note = memory.store.note or "read-only: another process holds the database"
-        return Backend(services, memory, note=note)
+    except BaseException:
+        services.close()
+        raise
 
 
 def describe_error(exc: BaseException, log_file: Any) -> str:

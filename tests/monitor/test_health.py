@@ -256,7 +256,9 @@ store.close()
 """
 
 
-def test_cli_on_a_store_held_by_another_process(home: Path, services: Services) -> None:
+def test_cli_on_a_store_held_by_a_process_outside_magray(home: Path, services: Services) -> None:
+    """A process that opened the file directly (not a magray host) keeps magray out: the
+    database check fails and names it (there is no read-only snapshot any more)."""
     db = services.settings.paths.db_file
     services.close()
     holder = subprocess.Popen(
@@ -273,17 +275,51 @@ def test_cli_on_a_store_held_by_another_process(home: Path, services: Services) 
         code, out = run_cli(home, "--json")
         data = json.loads(out)
         database = next(c for c in data["checks"] if c["name"] == "database")
-        assert database["status"] == "degraded"
-        assert (
-            "read-only snapshot" in database["message"]
-            and f"PID {holder.pid}" in database["message"]
-        )
-        assert code == 0  # degraded is not failing...
-        code, _ = run_cli(home, "--strict")
-        assert code == 1  # ...unless asked to be strict
+        assert database["status"] == "failing"
+        assert f"in use by PID {holder.pid}" in database["message"]
+        assert code == 1
     finally:
         holder.communicate("", timeout=60)
     assert holder.returncode == 0
+
+
+MAGRAY_HOST = """
+import sys
+from magray_tui.config import load_settings
+from magray_tui.services import Services
+services = Services(load_settings())
+services.memory.stats()
+print("ready", flush=True)
+sys.stdin.read()
+services.close()
+"""
+
+
+def test_cli_beside_an_open_magray_checks_the_host(home: Path, services: Services) -> None:
+    services.close()
+    host = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(MAGRAY_HOST)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "MAGRAY_HOME": str(home)},
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert host.stdout is not None and host.stdout.readline().strip() == "ready"
+        code, out = run_cli(home, "--json")
+        assert code == 0, out
+        data = json.loads(out)
+        checks = {c["name"]: c for c in data["checks"]}
+        assert checks["database"]["status"] == "ok", checks["database"]
+        assert checks["database"]["details"]["live"] == 2
+        assert checks["vector_index"]["status"] == "ok"
+        assert checks["embedder"]["details"]["probe_ms"] > 0
+        assert data["metrics"]["layer_counts"]["interact"] == 2
+    finally:
+        host.communicate("", timeout=60)
+    assert host.returncode == 0
 
 
 def test_cli_damaged_database_fails_with_one_line(home: Path, shared_model) -> None:

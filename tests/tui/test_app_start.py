@@ -54,7 +54,9 @@ async def test_broken_model_is_a_message_in_the_pane(make_app, home, monkeypatch
         assert any("no-such-model" in note for note in app.notes)
 
 
-async def test_locked_store_opens_read_only(make_app, seeded_settings):
+async def test_a_store_held_outside_magray_is_named_not_copied(make_app, seeded_settings):
+    """A process that opened the file directly (not a magray host, which would share it)
+    keeps the store out of reach: the Memory pane says who holds it; no snapshot copy."""
     db = seeded_settings.paths.db_file
     holder = subprocess.Popen(
         [
@@ -71,20 +73,11 @@ async def test_locked_store_opens_read_only(make_app, seeded_settings):
         assert holder.stdout.readline().strip() == "ok"
         app = make_app(seeded_settings)
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
-            assert app.backend.read_only
-            assert app.query_one(AppHeader).note
-            assert any("read-only" in note.lower() or "PID" in note for note in app.notes)
-            # Forget and the lifecycle keys are greyed out: nothing happens.
-            await pilot.press("f", "p", "d", "i", "plus", "z")
-            await pilot.pause(0.3)
-            assert len(result_ids(app)) == 5
-            assert app.backend.memory.history(result_ids(app)[0]) == []
-            assert not app.jobs.snapshot()
-            # No promotion cycles in a read-only store; a dry run is still offered.
-            assert app.promotion_timer is None and not app.cycle_allowed()
-            titles = [c.title for c in app.promotion_commands()]
-            assert titles == ["Preview promotion cycle (dry run)"]
+            await wait_until(pilot, lambda: app.pane("memory").has_class("-failed"), what="fail")
+            notice = text_of(app, "#memory-notice")
+            assert f"in use by PID {holder.pid}" in notice
+            assert app.backend is None and app.query_one(AppHeader).state == "failed"
+            assert any(f"PID {holder.pid}" in note for note in app.notes)
     finally:
         holder.kill()
         holder.wait()

@@ -134,6 +134,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self._undo: list[Record] = []
         self._debounce: Timer | None = None
         self._pending_record: str | None = None  # show_record before the workspace is up
+        self._linked: str | None = None  # the linked memory shown alone (show_record)
         self.ingest_state = IngestState()
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
 
@@ -216,10 +217,23 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     def memory(self) -> MemoryService | None:
         return self.backend.memory if self.backend else None
 
+    def data_may_have_changed(self) -> None:
+        """Memories may have changed elsewhere (another pane, another magray process):
+        run the shown query again (or reload the linked memory shown), keeping the row."""
+        tables = self.query(RecordTable)
+        if self.memory is None or not self.workspace_ready or not tables:
+            return
+        if self._linked is not None:
+            self.show_record(self._linked)
+            return
+        selected = tables.first().selected
+        self.refresh_results(keep=selected.record.id if selected else None)
+
     # ---- queries -------------------------------------------------------------------------
     def refresh_results(self, keep: str | None = None) -> None:
         if self.memory is None or not self.workspace_ready:
             return
+        self._linked = None
         self._generation += 1
         request = QueryRequest(
             self._generation,
@@ -254,6 +268,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self._pending_record = record_id
             return
         self._pending_record = None
+        self._linked = record_id
         self._generation += 1
         self.load_record(QueryRequest(self._generation, keep=record_id))
 

@@ -54,7 +54,10 @@ class MemoryIngest(_Base):
         return state.starting or state.ingestor is not None
 
     def can_ingest(self) -> bool:
-        return self.memory is not None and not self.memory.read_only
+        # A TUI that is a client of another magray leaves ingesting and watching to the
+        # process hosting the home (`magray ingest` beside it runs there too).
+        memory = self.memory
+        return memory is not None and not memory.read_only and not getattr(memory, "remote", False)
 
     # ---- add folder ----------------------------------------------------------------------
     def action_add_folder(self) -> None:
