@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from magray_tui.memory import mutations as ops
 from magray_tui.memory.indexes import Progress
 from magray_tui.memory.records import MemoryError_, State
 from magray_tui.regular_file import open_regular
@@ -51,7 +52,7 @@ def export_jsonl(svc: MemoryService, path: Path, *, include_forgotten: bool = Fa
     n = 0
     try:
         with tmp.open("w", encoding="utf-8") as out:
-            for record in svc.store.iter_records(filters):
+            for record in svc.core.repo.iter_records(filters):
                 out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
                 n += 1
             out.flush()
@@ -87,7 +88,7 @@ def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
         raise MemoryError_(f"not JSON ({exc.msg})") from None
     except RecursionError:
         raise MemoryError_("JSON nested too deeply") from None
-    row = svc._prepare(item, default_source="import")
+    row = ops.prepare(svc.core, item, default_source="import")
     return row, bool(item.get("id"))
 
 
@@ -121,13 +122,13 @@ def import_jsonl(
             continue
         seen.add(row["id"])
         rows.append((row, named))
-    existing = svc.store.existing_ids([r["id"] for r, _ in rows])
+    existing = svc.core.repo.existing_ids([r["id"] for r, _ in rows])
     fresh = [(r, named) for r, named in rows if r["id"] not in existing]
     if not allow_duplicates:
         fresh, report.skipped_same_text = _drop_same_text(svc, fresh)
     report.skipped_existing = len(rows) - len(fresh)
     if fresh:
-        svc._insert([r for r, _ in fresh], progress=progress)
+        ops.insert_rows(svc.core, [r for r, _ in fresh], progress=progress)
     report.imported = len(fresh)
     return report
 
@@ -138,7 +139,7 @@ def _drop_same_text(
     """Lines without an id whose text the same layer already holds (in the store or
     earlier in the file) are already present."""
     key = lambda row: (row["content_hash"], row["layer"].value)  # noqa: E731
-    present = svc.store.existing_hashes([key(r) for r, named in rows if not named])
+    present = svc.core.repo.existing_hashes([key(r) for r, named in rows if not named])
     kept, dropped = [], 0
     for row, named in rows:
         if not named:

@@ -1,0 +1,250 @@
+"""The process-wide database: one DuckDB file shared by memory, tasks and chat.
+
+Opening (lock conflicts, read-only snapshots, damaged files, migrations), one cursor per
+thread, and the one `transaction()` every write goes through. One writer lock serialises
+writes inside the process; DuckDB's file lock keeps other processes out (they get
+`StoreLocked` naming the holder). No module outside `magray_tui.db` touches a connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from magray_tui.db import migrations as mig
+from magray_tui.db import snapshots
+from magray_tui.db.tx import atomic
+from magray_tui.errors import DataError, StoreDamaged, StoreLocked
+
+log = logging.getLogger(__name__)
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _damaged(path: Path, text: str) -> StoreDamaged:
+    return StoreDamaged(
+        f"{path} is not a DuckDB database or is damaged; it was left untouched",
+        "move it aside to start a new store, then `magray memory import` your last export",
+    )
+
+
+class Database:
+    """Construct with `Database.open`."""
+
+    def __init__(self, conn: Cursor, path: Path, read_only: bool, note: str | None = None) -> None:
+        self._conn = conn
+        self.path = path
+        self.read_only = read_only
+        self.note = note  # e.g. "read-only snapshot: another process holds the database"
+        self.write_lock = threading.RLock()
+        self.clock: Callable[[], datetime] = _utcnow
+        self._local = threading.local()
+        self._cursors: list[Cursor] = []
+        self._cursors_lock = threading.Lock()
+        self._snapshot_dir: Path | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    # ---- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        read_only: bool = False,
+        allow_snapshot: bool = True,
+        migrations: Sequence[mig.Migration] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Database:
+        from magray_tui.db.catalog import ALL, LATEST
+
+        migrations = ALL if migrations is None else migrations
+        latest = max(m.version for m in migrations) if migrations else LATEST
+        path = Path(path)
+        snapshots.clean_stale_snapshots()
+        if read_only and not path.exists():
+            raise DataError(f"no memory database yet at {path} (add a memory first)")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = duckdb.connect(str(path), read_only=read_only, config=config or {})
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                holder = snapshots.lock_holder(text) or "another process"
+                if read_only and allow_snapshot:
+                    return cls._open_snapshot(path, holder, config or {})
+                raise StoreLocked(
+                    f"the memory database {path} is in use by {holder}; "
+                    "close that magray first (read-only commands still work)",
+                    holder,
+                ) from None
+            if "not a valid DuckDB database" in text:
+                raise _damaged(path, text) from None
+            raise DataError(f"cannot open the memory database {path}: {text}") from None
+        except duckdb.Error as exc:
+            raise DataError(f"cannot open the memory database {path}: {exc}") from None
+        db = cls(conn, path, read_only)
+        try:
+            db._check_schema(migrations, latest)
+        except BaseException:
+            conn.close()
+            raise
+        return db
+
+    def _check_schema(self, migrations: Sequence[mig.Migration], latest: int) -> None:
+        if not self.read_only:
+            try:
+                applied = mig.migrate(self._conn, migrations)
+            except duckdb.Error as exc:
+                raise DataError(f"cannot migrate {self.path}: {exc}") from None
+            if applied:
+                log.info("migrated %s to schema versions %s", self.path, applied)
+            return
+        have = mig.current_version(self._conn)
+        if have > latest:
+            raise DataError(
+                f"this database has schema version {have}, newer than this magray knows "
+                f"({latest}); upgrade magray"
+            )
+        if have < latest:
+            raise DataError(
+                f"{self.path} has an older schema ({have}); open it once read-write to migrate"
+            )
+
+    @classmethod
+    def _open_snapshot(cls, path: Path, holder: str, config: dict[str, Any]) -> Database:
+        """Read a copy as of the holder's last checkpoint: DuckDB refuses a second reader."""
+        tmp = snapshots.make_snapshot_dir()
+        try:
+            shutil.copy2(path, tmp / path.name)
+            wal = path.with_name(path.name + ".wal")
+            if wal.exists():
+                shutil.copy2(wal, tmp / wal.name)
+            conn = duckdb.connect(str(tmp / path.name), read_only=False, config=config)
+        except (OSError, duckdb.Error) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreLocked(
+                f"the memory database {path} is in use by {holder}, and a read-only snapshot "
+                f"could not be made ({exc})",
+                holder,
+            ) from None
+        db = cls(conn, path, True, note=f"read-only snapshot: {holder} holds the database")
+        db._snapshot_dir = tmp
+        return db
+
+    def close(self) -> None:
+        with self.write_lock:
+            try:
+                # A cursor with an unread result holds a transaction open: close them all so
+                # the checkpoint can fold the WAL into the file.
+                with self._cursors_lock:
+                    for cur in self._cursors:
+                        cur.close()
+                    self._cursors.clear()
+                if not self.read_only:
+                    self._conn.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                log.warning("checkpoint at close failed: %s", exc)
+            self._conn.close()
+        if self._snapshot_dir:
+            shutil.rmtree(self._snapshot_dir, ignore_errors=True)
+
+    # ---- cursors and transactions --------------------------------------------------------
+    def cursor(self) -> Cursor:
+        """This thread's cursor: one DuckDB connection object is not safe across threads."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    def stream_cursor(self) -> Cursor:
+        """A cursor of its own, for a long read fetched in batches (the caller closes it)."""
+        return self._conn.cursor()
+
+    def require_writable(self) -> None:
+        if self.read_only:
+            raise DataError(self.note or "the memory database is open read-only")
+
+    @property
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        """One transaction on this thread's cursor; a nested call joins the outer one.
+
+        A write transaction holds the writer lock and requires a writable database; a read
+        (`write=False`) gives a consistent view of several queries."""
+        if write:
+            self.require_writable()
+        cur = self.cursor()
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield cur
+            finally:
+                self._local.depth = depth
+            return
+        lock = self.write_lock if write else _NO_LOCK
+        with lock:
+            self._local.depth = 1
+            try:
+                with atomic(cur):
+                    yield cur
+            finally:
+                self._local.depth = 0
+            if write:
+                for hook in self._after_commit:
+                    hook()
+
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` after each committed write transaction (under the writer lock)."""
+        self._after_commit.append(hook)
+
+    # ---- shared bookkeeping --------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self.cursor().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def schema_version(self) -> int:
+        return mig.current_version(self.cursor())
+
+    def checkpoint(self) -> None:
+        if not self.read_only:
+            with self.write_lock:
+                self.cursor().execute("CHECKPOINT")
+
+    def file_bytes(self) -> int:
+        wal = self.path.with_name(self.path.name + ".wal")
+        return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
