@@ -1,32 +1,81 @@
 """Builds and owns the long-lived services: the one place that wires things together.
 
 The TUI builds a `Services` in a worker (nothing heavy happens before the first frame);
-the CLI builds only what a command needs. One process holds one DuckDB connection: the
-memory service, the task DAG and the chat sessions share `Services.store`.
+the CLI builds only what a command needs. One process holds one database: the memory
+service, the task DAG and the chat sessions share `Services.store`. `Services.open` is
+the one place a reader that finds the store locked falls back to a read-only snapshot.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from magray_tui.agent.sessions import ChatSessions
     from magray_tui.config import Settings
+    from magray_tui.llm.client import LLMClient
     from magray_tui.memory import MemoryService
     from magray_tui.memory.store import Store
+    from magray_tui.monitor.gpu import GpuMonitor
     from magray_tui.todo.service import TodoService
+
+log = logging.getLogger(__name__)
+
+# The keys under which the typed services are kept (older callers reach them through
+# `shared(key, factory)` and get the same object).
+LLM_KEY = "llm"
+CHAT_KEY = "chat"
+GPU_KEY = "gpu-monitor"
 
 
 @dataclass
 class Services:
     settings: Settings
     read_only: bool = False
+    # Why the store is read-only when `open` fell back to a snapshot (None otherwise).
+    note: str | None = None
     _store: Store | None = field(default=None, repr=False)
     _memory: MemoryService | None = field(default=None, repr=False)
     _todo: TodoService | None = field(default=None, repr=False)
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        write: bool,
+        need: Literal["store", "memory"] = "store",
+    ) -> Services:
+        """Services with `need` open. When another process holds the store, a writer gets
+        `StoreLocked`; a reader gets a read-only snapshot, with `note` saying so."""
+        from magray_tui.errors import StoreLocked
+
+        services = cls(settings)
+        try:
+            services.memory if need == "memory" else services.store  # noqa: B018
+            return services
+        except StoreLocked as exc:
+            services.close()
+            if write:
+                raise
+            log.warning("store locked, opening read-only: %s", exc)
+        except BaseException:
+            services.close()
+            raise
+        services = cls(settings, read_only=True)
+        try:
+            store = services.memory.store if need == "memory" else services.store
+        except BaseException:
+            services.close()
+            raise
+        services.note = store.note or "read-only: another process holds the database"
+        return services
 
     @property
     def store(self) -> Store:
@@ -63,12 +112,47 @@ class Services:
                 self._todo = TodoService(self.store)
             return self._todo
 
-    def shared(self, name: str, factory: Any) -> Any:
-        """A service built once by `factory(self)` and kept (the LLM client, chat sessions)."""
+    @property
+    def llm(self) -> LLMClient:
+        """The process's LLM client (its circuit breakers and active model are shared)."""
+
+        def build(s: Services) -> LLMClient:
+            from magray_tui.llm.client import LLMClient
+
+            return LLMClient(s.settings)
+
+        return self._kept(LLM_KEY, build)
+
+    @property
+    def chat(self) -> ChatSessions:
+        def build(s: Services) -> ChatSessions:
+            from magray_tui.agent.sessions import ChatSessions
+
+            return ChatSessions(s.store)
+
+        return self._kept(CHAT_KEY, build)
+
+    @property
+    def gpu(self) -> GpuMonitor:
+        """The process's GPU monitor, closed with the services."""
+
+        def build(s: Services) -> GpuMonitor:
+            from magray_tui.monitor.gpu import GpuMonitor
+
+            return GpuMonitor.from_settings(s.settings)
+
+        return self._kept(GPU_KEY, build)
+
+    def _kept(self, name: str, factory: Callable[[Services], Any]) -> Any:
         with self._lock:
             if name not in self._extra:
                 self._extra[name] = factory(self)
             return self._extra[name]
+
+    def shared(self, name: str, factory: Callable[[Services], Any]) -> Any:
+        """Older spelling of the typed properties (`llm`, `chat`, `gpu`): a service built
+        once by `factory(self)` and kept."""
+        return self._kept(name, factory)
 
     def close(self) -> None:
         with self._lock:

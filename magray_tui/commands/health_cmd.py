@@ -25,24 +25,18 @@ STYLES = {"ok": "green", "degraded": "yellow", "failing": "bold red", "skipped":
 
 
 def _open(settings: Settings) -> tuple[Services, str | None]:
-    """The services with the memory service open, or fresh ones and why it did not open."""
-    from magray_tui.memory import StoreLocked
+    """The services with the memory service open (read-only if another magray writes), or
+    fresh ones and why it did not open."""
+    from magray_tui.errors import StoreLocked
     from magray_tui.services import Services
 
-    read_only = False
-    for _ in range(2):
-        services = Services(settings, read_only=read_only)
-        try:
-            services.memory  # noqa: B018 - opening it is the point
-            return services, None
-        except StoreLocked:
-            services.close()
-            read_only = True  # another magray writes: check a read-only snapshot
-        except Exception as exc:  # a model or store error: check what still works
-            services.close()
-            lines = str(exc).strip().splitlines()
-            return Services(settings, read_only=read_only), lines[0] if lines else repr(exc)
-    return Services(settings, read_only=True), "the memory store is locked"
+    try:
+        return Services.open(settings, write=False, need="memory"), None
+    except StoreLocked:
+        return Services(settings, read_only=True), "the memory store is locked"
+    except Exception as exc:  # a model or store error: check what still works
+        lines = str(exc).strip().splitlines()
+        return Services(settings), lines[0] if lines else repr(exc)
 
 
 @click.command("health")

@@ -32,24 +32,22 @@ def open_memory(app: AppContext, *, write: bool, batch: bool = False) -> Iterato
     """Open the store read-write; a reader that finds it locked gets a read-only snapshot.
 
     `batch`: a batch command (ingest, import, reindex), which may embed on every core."""
-    from magray_tui.memory import MemoryService, StoreLocked
+    from magray_tui.services import Services
 
     settings = app.settings()
     if batch:
         from magray_tui.ai.runtime import mark_batch_job
 
         mark_batch_job(settings)
+    services = Services.open(settings, write=write, need="memory")
+    if services.note:
+        echo_err(f"note: {services.note}")
+    if services.store.warning:
+        echo_err(f"warning: {services.store.warning}")
     try:
-        svc = MemoryService.open(settings=settings)
-    except StoreLocked:
-        if write:
-            raise
-        svc = MemoryService.open(settings=settings, read_only=True)
-        echo_err(f"note: {svc.store.note}")
-    try:
-        yield svc
+        yield services.memory
     finally:
-        svc.close()
+        services.close()
 
 
 @click.group("memory")

@@ -27,18 +27,13 @@ log = logging.getLogger(__name__)
 @contextmanager
 def open_services(app: AppContext, *, write: bool) -> Iterator[Any]:
     """Services over the database; a reader that finds it locked gets a read-only copy."""
-    from magray_tui.memory import StoreLocked
     from magray_tui.services import Services
 
-    settings = app.settings()
-    services = Services(settings)
-    try:
-        services.store  # noqa: B018 - opens it now, so a lock shows up here
-    except StoreLocked:
-        if write:
-            raise
-        services = Services(settings, read_only=True)
-        echo_err(f"note: {services.store.note}")
+    services = Services.open(app.settings(), write=write)
+    if services.note:
+        echo_err(f"note: {services.note}")
+    if services.store.warning:
+        echo_err(f"warning: {services.store.warning}")
     try:
         yield services
     finally:
@@ -130,12 +125,12 @@ def memories_for(services: Any, goal: str) -> list[str]:
 
 def llm_complete(services: Any) -> Callable[[list[dict], dict | None], str]:
     try:
-        from magray_tui.llm.client import LLMClient
+        from magray_tui.llm.client import LLMClient  # noqa: F401 - is it in this build?
     except ImportError:
         raise click.ClickException(
             "planning needs the LLM client, missing from this build"
         ) from None
-    client = services.shared("llm", lambda s: LLMClient(s.settings))
+    client = services.llm
 
     def complete(messages: list[dict], response_format: dict | None) -> str:
         return client.complete(messages, response_format=response_format)

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from magray_tui.db import migrations as mig
-from magray_tui.db import snapshots
+from magray_tui.db import snapshots, wal_guard
 from magray_tui.db.tx import atomic
 from magray_tui.errors import DataError, StoreDamaged, StoreLocked
 
@@ -34,8 +34,16 @@ def _utcnow() -> datetime:
 
 
 def _damaged(path: Path, text: str) -> StoreDamaged:
+    """One line naming the damaged file and the way back, never a DuckDB traceback."""
+    first = text.strip().splitlines()[0][:200] if text.strip() else "unreadable"
+    wal = wal_guard.wal_path(path)
+    if wal.exists() and any(w in text for w in ("WAL", "wal", "replay", "Replay")):
+        return StoreDamaged(
+            f"the write-ahead log {wal} is damaged ({first}); nothing was deleted",
+            wal_guard.damaged_wal_hint(path),
+        )
     return StoreDamaged(
-        f"{path} is not a DuckDB database or is damaged; it was left untouched",
+        f"{path} is not a DuckDB database or is damaged ({first}); it was left untouched",
         "move it aside to start a new store, then `magray memory import` your last export",
     )
 
@@ -55,6 +63,8 @@ class Database:
         self._cursors_lock = threading.Lock()
         self._snapshot_dir: Path | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._counting = False  # moves `db_commits` on and records the WAL after commits
+        self.warning: str | None = None  # e.g. writes lost with a missing WAL (see wal_guard)
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -75,13 +85,15 @@ class Database:
         snapshots.clean_stale_snapshots()
         if read_only and not path.exists():
             raise DataError(f"no memory database yet at {path} (add a memory first)")
+        before = wal_guard.BeforeOpen()
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
+            before = wal_guard.check_before_open(path)
         try:
             conn = duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             text = str(exc)
-            if "lock" in text.lower():
+            if "Could not set lock" in text or "Conflicting lock" in text:
                 holder = snapshots.lock_holder(text) or "another process"
                 if read_only and allow_snapshot:
                     return cls._open_snapshot(path, holder, config or {})
@@ -90,18 +102,43 @@ class Database:
                     "close that magray first (read-only commands still work)",
                     holder,
                 ) from None
-            if "not a valid DuckDB database" in text:
-                raise _damaged(path, text) from None
-            raise DataError(f"cannot open the memory database {path}: {text}") from None
+            raise _damaged(path, text) from None
         except duckdb.Error as exc:
-            raise DataError(f"cannot open the memory database {path}: {exc}") from None
+            raise _damaged(path, str(exc)) from None
         db = cls(conn, path, read_only)
         try:
             db._check_schema(migrations, latest)
+            if not read_only:
+                db._start_counting(before)
+        except duckdb.Error as exc:
+            conn.close()
+            raise _damaged(path, str(exc)) from None
         except BaseException:
             conn.close()
             raise
         return db
+
+    def _start_counting(self, before: wal_guard.BeforeOpen) -> None:
+        """Compare the commit counter with the sidecar (lost writes?), then keep both."""
+        cur = self._conn
+        if not cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchall()[0][0]:
+            return
+        cur.execute(f"INSERT OR IGNORE INTO meta VALUES ('{wal_guard.COUNTER}', '0')")
+        commits = int(self.get_meta(wal_guard.COUNTER) or 0)
+        lost = wal_guard.lost_commits(self.path, commits)
+        if before.note or lost:
+            what = f"{lost:,} committed change(s) are lost" if lost else "no commit was lost"
+            kept = f" (the log as it was is kept in {before.copy.name})" if before.copy else ""
+            self.warning = f"{before.note or 'the write-ahead log was damaged'}: {what}" + (
+                f"{kept}; {wal_guard.RECOVER}" if lost else kept
+            )
+            log.warning("%s", self.warning)
+        elif before.copy is not None:
+            before.copy.unlink(missing_ok=True)  # replayed in full: our copy is not needed
+        self._counting = True
+        wal_guard.write(self.path, commits)
 
     def _check_schema(self, migrations: Sequence[mig.Migration], latest: int) -> None:
         if not self.read_only:
@@ -155,6 +192,11 @@ class Database:
                     self._cursors.clear()
                 if not self.read_only:
                     self._conn.execute("CHECKPOINT")
+                    if self._counting:
+                        rows = self._conn.execute(
+                            "SELECT value FROM meta WHERE key = ?", [wal_guard.COUNTER]
+                        ).fetchall()
+                        wal_guard.write(self.path, int(rows[0][0]) if rows else 0)
             except duckdb.Error as exc:
                 log.warning("checkpoint at close failed: %s", exc)
             self._conn.close()
@@ -202,16 +244,29 @@ class Database:
                 self._local.depth = depth
             return
         lock = self.write_lock if write else _NO_LOCK
+        commits = None
         with lock:
             self._local.depth = 1
             try:
                 with atomic(cur):
                     yield cur
+                    if write and self._counting:
+                        commits = self._count(cur)
             finally:
                 self._local.depth = 0
+            if commits is not None:
+                wal_guard.write(self.path, commits)
             if write:
                 for hook in self._after_commit:
                     hook()
+
+    @staticmethod
+    def _count(cur: Cursor) -> int:
+        rows = cur.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+            f"WHERE key = '{wal_guard.COUNTER}' RETURNING value"
+        ).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def on_commit(self, hook: Callable[[], None]) -> None:
         """Call `hook` after each committed write transaction (under the writer lock)."""
@@ -233,6 +288,8 @@ class Database:
         if not self.read_only:
             with self.write_lock:
                 self.cursor().execute("CHECKPOINT")
+                if self._counting:
+                    wal_guard.write(self.path, int(self.get_meta(wal_guard.COUNTER) or 0))
 
     def file_bytes(self) -> int:
         wal = self.path.with_name(self.path.name + ".wal")

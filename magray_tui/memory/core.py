@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from magray_tui.memory.records import MemoryError_
 
@@ -46,3 +46,9 @@ class MemoryCore:
         """The one write path (see commit.py)."""
         self.require_writable()
         return self.committer.commit(write, now=now)
+
+
+class HasCore(Protocol):
+    """An open memory as the helper modules see it (`MemoryService` is one)."""
+
+    core: MemoryCore

@@ -3,6 +3,7 @@ write path: rows, history and revision in one transaction, then both indexes fol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,38 @@ def insert_rows(
     vectors = normalized(vectors)
     core.commit(lambda w: w.insert(rows, vectors))
     return [r["id"] for r in rows]
+
+
+def add_many(
+    core: MemoryCore,
+    items: Iterable[dict[str, Any]],
+    progress: Progress = None,
+    *,
+    batch_size: int = EMBED_BATCH,
+    vectors: np.ndarray | None = None,
+) -> list[str]:
+    """Validate, embed and store memories; each batch is one commit."""
+    core.require_writable()
+    pending = items if isinstance(items, list) else list(items)
+    total = len(pending)
+    dim = core.embedder.dim
+    if vectors is not None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (total, dim):
+            raise MemoryError_(f"vectors must have shape ({total}, {dim}), not {vectors.shape}")
+    ids: list[str] = []
+    for start in range(0, total, batch_size):
+        rows = []
+        for n, item in enumerate(pending[start : start + batch_size], start + 1):
+            try:
+                rows.append(prepare(core, item))
+            except MemoryError_ as exc:
+                raise MemoryError_(f"memory #{n}: {exc}") from None
+        given = None if vectors is None else vectors[start : start + batch_size]
+        ids.extend(insert_rows(core, rows, vectors=given))
+        if progress:
+            progress(len(ids), total)
+    return ids
 
 
 def live(core: MemoryCore, ref: str) -> Record:

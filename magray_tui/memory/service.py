@@ -6,7 +6,6 @@ path (writes), the indexes, the retriever and the lifecycle."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +15,9 @@ import numpy as np
 
 from magray_tui.config import Settings, load_settings
 from magray_tui.memory import items as item_rules
-from magray_tui.memory import lifecycle, moves
+from magray_tui.memory import lifecycle, moves, status
 from magray_tui.memory import mutations as ops
+from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
 from magray_tui.memory.core import MemoryCore
 from magray_tui.memory.indexes import CatchUpReport, Indexes, Progress
@@ -62,7 +62,7 @@ class MemoryService:
         self.indexes = indexes
         self.clock = clock
         store.clock = lambda: self.clock()  # history rows carry the service's time
-        repo = indexes.store
+        repo = store.repo
 
         def now() -> datetime:
             return self.clock()
@@ -77,9 +77,7 @@ class MemoryService:
             retriever=Retriever(repo, indexes, embedder, settings.memory),
             clock=now,
         )
-        self._access_lock = threading.Lock()
-        self._pending_access: list[tuple[int, datetime, str | None, float, int]] = []
-        self._flusher: threading.Thread | None = None
+        self.accesses = AccessLog(self.core)
         self._closed = False
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -127,9 +125,7 @@ class MemoryService:
         if self._closed:
             return
         self._closed = True
-        flusher = self._flusher
-        if flusher is not None:
-            flusher.join(timeout=30)
+        self.accesses.wait()
         self.flush_accesses()
         with self.store.write_lock:
             self.indexes.close()
@@ -190,29 +186,7 @@ class MemoryService:
         `vectors` (n, dim), when given, are used instead of embedding the texts: for
         callers that already hold embeddings from this same model.
         """
-        self.core.require_writable()
-        pending = items if isinstance(items, list) else list(items)
-        total = len(pending)
-        if vectors is not None:
-            vectors = np.asarray(vectors, dtype=np.float32)
-            if vectors.shape != (total, self.embedder.dim):
-                raise MemoryError_(
-                    f"vectors must have shape ({total}, {self.embedder.dim}), not {vectors.shape}"
-                )
-        ids: list[str] = []
-        for start in range(0, total, batch_size):
-            chunk = pending[start : start + batch_size]
-            rows = []
-            for n, item in enumerate(chunk, start + 1):
-                try:
-                    rows.append(ops.prepare(self.core, item))
-                except MemoryError_ as exc:
-                    raise MemoryError_(f"memory #{n}: {exc}") from None
-            given = None if vectors is None else vectors[start : start + batch_size]
-            ids.extend(ops.insert_rows(self.core, rows, vectors=given))
-            if progress:
-                progress(len(ids), total)
-        return ids
+        return ops.add_many(self.core, items, progress, batch_size=batch_size, vectors=vectors)
 
     def update(
         self,
@@ -347,66 +321,11 @@ class MemoryService:
         return self.core.repo.history(self.get(ref, count_access=False).id)
 
     def stats(self) -> dict[str, Any]:
-        counts = self.core.repo.counts()
-        db = self.store.path
-        size = self.store.file_bytes()
-        report = self.indexes.report
-        status = self.index_status()
-        return {
-            "counts": counts,
-            "total_live": sum(counts[layer.value] for layer in Layer),
-            "database": {
-                "path": str(db),
-                "bytes": size,
-                "schema_version": self.store.schema_version(),
-                "read_only": self.read_only,
-                "note": self.store.note,
-            },
-            "indexes": {
-                **{k: v for k, v in status.items() if k not in ("live_records", "read_only")},
-                "watermark": status["vector_watermark"],
-                "last_open": {
-                    "vector_loaded": report.vector_loaded,
-                    "keyword_loaded": report.keyword_loaded,
-                    "vector_replayed": report.vector_replayed,
-                    "keyword_replayed": report.keyword_replayed,
-                    "rebuilt": report.rebuilt,
-                    "seconds": round(report.seconds, 3),
-                },
-            },
-            "embedder": {
-                "model": self.embedder.model_id,
-                "dim": self.embedder.dim,
-                "provider": getattr(self.embedder, "provider", "?"),
-                "cache": self.embedder.cache_stats()
-                if hasattr(self.embedder, "cache_stats")
-                else {},
-            },
-        }
+        return status.stats(self.core)
 
     def index_status(self, *, wait: float = 5.0) -> dict[str, Any]:
-        """Both indexes' entries and watermarks with the store's live count and latest
-        revision. A write commits to the store before the indexes follow, so a reading that
-        disagrees is taken again under the writer lock (waiting at most `wait` seconds)."""
-
-        def read() -> dict[str, Any]:
-            status = self.indexes.status()
-            status["live_records"] = self.core.repo.live_count()
-            status["store_rev"] = self.core.repo.max_rev()
-            return status
-
-        first = read()
-        agree = first["vector_entries"] == first["live_records"] == first["keyword_entries"]
-        marks = min(first["vector_watermark"], first["keyword_watermark"])
-        if agree and marks >= first["store_rev"]:
-            return first
-        lock = self.store.write_lock
-        if not lock.acquire(timeout=wait):
-            return first
-        try:
-            return read()
-        finally:
-            lock.release()
+        """Both indexes against the store (see `status.index_status`)."""
+        return status.index_status(self.core, wait=wait)
 
     def last_cycle(self) -> datetime | None:
         """When the last promotion cycle ran (None: never)."""
@@ -470,33 +389,7 @@ class MemoryService:
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:
-        """Reads are counted in memory and written in batches, off the search path."""
-        if self.read_only:
-            return
-        now = self.clock()
-        with self._access_lock:
-            self._pending_access.extend((seq, now, session, float(s), r) for seq, s, r in hits)
-            due = len(self._pending_access) >= 256 and self._flusher is None
-            if due:
-                # Written by a short-lived thread: the search that crosses the mark returns
-                # at once instead of waiting for the database write.
-                self._flusher = threading.Thread(
-                    target=self._flush_in_background, name="magray-access-flush", daemon=True
-                )
-                self._flusher.start()
-
-    def _flush_in_background(self) -> None:
-        try:
-            self.flush_accesses()
-        finally:
-            with self._access_lock:
-                self._flusher = None
+        self.accesses.note(hits, session)
 
     def flush_accesses(self) -> None:
-        with self._access_lock:
-            events, self._pending_access = self._pending_access, []
-        if events and not self.read_only:
-            try:
-                self.core.committer.commit(lambda w: w.record_accesses(events))
-            except Exception as exc:  # counting reads must never break a read
-                log.warning("could not record %d accesses: %s", len(events), exc)
+        self.accesses.flush()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from magray_tui.memory.records import Layer, State
 
 if TYPE_CHECKING:
-    from magray_tui.memory.service import MemoryService
+    from magray_tui.memory.core import HasCore
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class SourceRef:
 
 
 def file_records(
-    svc: MemoryService,
+    svc: HasCore,
     *,
     paths: Sequence[str] | None = None,
     under: str | None = None,
@@ -55,12 +55,12 @@ def file_records(
     return out
 
 
-def file_summary(svc: MemoryService, *, under: str | None = None) -> dict[str, int]:
+def file_summary(svc: HasCore, *, under: str | None = None) -> dict[str, int]:
     """Live chunk count per ingested file path (optionally under a folder)."""
     return svc.core.repo.file_summary(under=under)
 
 
-def set_metadata(svc: MemoryService, changes: Sequence[tuple[int, dict[str, Any]]]) -> int:
+def set_metadata(svc: HasCore, changes: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Replace the metadata of many records (by seq) in one commit.
 
     Text, tags, layer and vectors are untouched, so the indexes need no new entries: only
@@ -72,9 +72,7 @@ def set_metadata(svc: MemoryService, changes: Sequence[tuple[int, dict[str, Any]
     return len(changes)
 
 
-def drop(
-    svc: MemoryService, refs: Sequence[SourceRef], *, reason: str, actor: str = "ingest"
-) -> int:
+def drop(svc: HasCore, refs: Sequence[SourceRef], *, reason: str, actor: str = "ingest") -> int:
     """Delete file chunk records for good (no tombstone: they are derived from a file,
     not knowledge anyone wrote), with one `purge` history row each, in one commit."""
     if not refs:

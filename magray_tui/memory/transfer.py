@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.indexes import Progress
-from magray_tui.memory.records import MemoryError_, State
+from magray_tui.memory.records import Filters, MemoryError_, State
 from magray_tui.regular_file import open_regular
 
 if TYPE_CHECKING:
-    from magray_tui.memory.service import MemoryService
+    from magray_tui.memory.core import HasCore
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
@@ -44,11 +44,11 @@ class ImportReport:
         }
 
 
-def export_jsonl(svc: MemoryService, path: Path, *, include_forgotten: bool = False) -> int:
+def export_jsonl(svc: HasCore, path: Path, *, include_forgotten: bool = False) -> int:
     """Write every live memory (and tombstones if asked) with access stats; atomic."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    filters = svc.filters(state=None if include_forgotten else State.LIVE)
+    filters = Filters(state=None if include_forgotten else State.LIVE)
     n = 0
     try:
         with tmp.open("w", encoding="utf-8") as out:
@@ -78,7 +78,7 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
     return lines
 
 
-def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
+def _parse_line(svc: HasCore, line: str) -> tuple[dict[str, Any], bool]:
     """One line as a store row, and whether the line named its id; MemoryError_ if bad."""
     if line == "\0too-long":
         raise MemoryError_(f"line longer than {MAX_LINE_BYTES} bytes")
@@ -93,15 +93,14 @@ def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
 
 
 def import_jsonl(
-    svc: MemoryService,
+    svc: HasCore,
     path: Path,
     *,
     skip_bad: bool = False,
     allow_duplicates: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    if svc.read_only:
-        raise MemoryError_(svc.store.note or "the memory database is open read-only")
+    svc.core.require_writable()
     report = ImportReport()
     rows: list[tuple[dict[str, Any], bool]] = []
     seen: set[str] = set()
@@ -134,7 +133,7 @@ def import_jsonl(
 
 
 def _drop_same_text(
-    svc: MemoryService, rows: list[tuple[dict[str, Any], bool]]
+    svc: HasCore, rows: list[tuple[dict[str, Any], bool]]
 ) -> tuple[list[tuple[dict[str, Any], bool]], int]:
     """Lines without an id whose text the same layer already holds (in the store or
     earlier in the file) are already present."""

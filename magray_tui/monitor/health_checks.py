@@ -53,6 +53,7 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
         "schema_latest": schema.LATEST,
         "read_only": store.read_only,
         "note": store.note,
+        "warning": store.warning,
         "counts": counts,
         "live": live,
     }
@@ -68,6 +69,8 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
             f"schema version {version} of {schema.LATEST}: open it read-write once to migrate",
             **details,
         )
+    if store.warning:  # writes lost with a damaged or missing WAL (db/wal_guard.py)
+        return degraded("database", store.warning, **details)
     if store.read_only:
         return degraded("database", store.note or "open read-only", **details)
     return ok(

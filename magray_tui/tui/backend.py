@@ -49,18 +49,10 @@ class Backend:
 
 def open_backend(settings: Settings) -> Backend:
     """Open the memory service; if another process holds the store, open it read-only."""
-    from magray_tui.memory import StoreLocked
     from magray_tui.services import Services
 
-    services = Services(settings)
-    try:
-        return Backend(services, services.memory)
-    except StoreLocked as exc:
-        log.warning("memory store locked, opening read-only: %s", exc)
-        services = Services(settings, read_only=True)
-        memory = services.memory
-        note = memory.store.note or "read-only: another process holds the database"
-        return Backend(services, memory, note=note)
+    services = Services.open(settings, write=False, need="memory")
+    return Backend(services, services.memory, note=services.note)
 
 
 def describe_error(exc: BaseException, log_file: Any) -> str:
