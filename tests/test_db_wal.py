@@ -148,3 +148,49 @@ def test_snapshot_folders_of_stopped_readers_are_removed(tmp_path: Path) -> None
     removed = snapshots.clean_stale_snapshots(tmp_path)
     assert sorted(p.name for p in removed) == sorted([left.name, old.name])
     assert _files(tmp_path) == {mine.name, other.name}
+
+
+def test_a_killed_readers_snapshot_is_removed_at_the_next_open(
+    home, settings, embedder, tmp_path, monkeypatch
+) -> None:
+    import signal
+    import tempfile
+
+    from tests.test_memory_durability import holding_the_database
+
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        svc.add("The spare key is under the blue flowerpot.")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    reader_code = textwrap.dedent(
+        """
+        import sys
+        from magray_tui.memory import MemoryService
+        svc = MemoryService.open(read_only=True)
+        print("reading", svc.store.note, flush=True)
+        sys.stdin.read()
+        """
+    )
+    env = {**os.environ, "MAGRAY_HOME": str(home), "TMPDIR": str(temp)}
+    with holding_the_database(home):
+        reader = subprocess.Popen(
+            [sys.executable, "-c", reader_code],
+            cwd=REPO,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert reader.stdout is not None
+        line = reader.stdout.readline()
+        assert line.startswith("reading read-only snapshot"), reader.stderr.read()
+        left = [p for p in temp.iterdir() if p.name.startswith(snapshots.PREFIX)]
+        assert len(left) == 1
+        reader.send_signal(signal.SIGKILL)
+        reader.wait(timeout=30)
+    assert left[0].exists()  # the killed reader could not clean up
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with MemoryService.open(settings=settings, embedder=embedder) as svc:
+        assert svc.stats()["total_live"] == 1
+    assert not left[0].exists()

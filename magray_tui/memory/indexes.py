@@ -37,14 +37,14 @@ class CatchUpReport:
 class Indexes:
     def __init__(
         self,
-        store: MemoryRepository,
+        repo: MemoryRepository,
         index_dir,
         params: IndexParams,
         model_id: str,
         checkpoint_every: int = 10_000,
     ) -> None:
-        self.store = store
-        self.read_only = store.db.read_only
+        self.repo = repo
+        self.read_only = repo.db.read_only
         self.vectors = VectorIndex(index_dir, params, model_id)
         self.keywords = KeywordIndex(index_dir / "keyword", read_only=self.read_only)
         self.checkpoint_every = checkpoint_every
@@ -59,7 +59,7 @@ class Indexes:
             vector_loaded=self.vectors.load(), keyword_loaded=self.keywords.open()
         )
         self._replay(report, progress)
-        n_live = self.store.live_count()
+        n_live = self.repo.live_count()
         # A cache that disagrees with the store is rebuilt, never trusted.
         if len(self.vectors) != n_live:
             log.warning(
@@ -85,9 +85,9 @@ class Indexes:
     def _replay(self, report: CatchUpReport, progress: Progress | None) -> None:
         v_mark, k_mark = self.vectors.watermark, self.keywords.watermark
         start = min(v_mark, k_mark)
-        top = self.store.max_rev()
+        top = self.repo.max_rev()
         done = 0
-        for revs, records, vecs in self.store.iter_changes(start):
+        for revs, records, vecs in self.repo.iter_changes(start):
             v_sel = revs > v_mark
             k_sel = revs > k_mark
             self._apply_vectors([r for r, s in zip(records, v_sel, strict=True) if s], vecs[v_sel])
@@ -98,7 +98,7 @@ class Indexes:
             done += len(records)
             if progress:
                 progress(done, max(done, top - start))
-        purged = self.store.purged_since(start)
+        purged = self.repo.purged_since(start)
         if purged:
             self.vectors.remove(purged)
             if not self.keywords.read_only:

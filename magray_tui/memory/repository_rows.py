@@ -4,12 +4,13 @@ repository's reads and writes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from magray_tui.db.columns import object_array
 from magray_tui.memory.records import Filters, Layer, Record, State
 
 RECORD_COLUMNS = (
@@ -39,12 +40,7 @@ UPDATABLE = frozenset(
 )
 
 
-def obj(values: Iterable[Any]) -> np.ndarray:
-    """An object array (DuckDB scans a dict of these as a table)."""
-    items = list(values)
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = items
-    return arr
+obj = object_array  # DuckDB scans a dict of these as a table
 
 
 def row_to_record(row: Sequence[Any]) -> Record:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from magray_tui.db.columns import object_array
 from magray_tui.todo.model import Priority, Task, TaskState
 
 if TYPE_CHECKING:
@@ -178,11 +179,7 @@ def row_to_task(row: Sequence[Any], deps: tuple[str, ...]) -> Task:
     )
 
 
-def _obj(values: Any) -> np.ndarray:
-    items = list(values)
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = items
-    return arr
+_obj = object_array
 
 
 def _row(t: Task) -> list[Any]:
