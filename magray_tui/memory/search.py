@@ -113,6 +113,11 @@ class Retriever:
                 self._allowed.popitem(last=False)
         return value
 
+    def clear_allowed_cache(self) -> None:
+        """Forget the cached allowed sets (benchmarks measure the uncached path)."""
+        with self._allowed_lock:
+            self._allowed.clear()
+
     def vector_candidates(
         self, query: str, depth: int, filters: Filters
     ) -> list[tuple[int, float]]:
