@@ -154,6 +154,7 @@ class StageTimer:
     def wrap(self, obj: Any, method: str, label: str | None = None) -> None:
         label = label or method
         original = getattr(obj, method)
+        own = vars(obj).get(method)  # a class's own function, or an instance override
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
@@ -166,7 +167,10 @@ class StageTimer:
                 self.samples[label].append(dt * 1000)
 
         setattr(obj, method, timed)
-        self._undo.append(lambda: delattr(obj, method))
+        if own is None:
+            self._undo.append(lambda: delattr(obj, method))
+        else:
+            self._undo.append(lambda: setattr(obj, method, own))
 
     def restore(self) -> None:
         for undo in reversed(self._undo):
