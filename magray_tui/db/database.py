@@ -200,6 +200,8 @@ class Database:
             except duckdb.Error as exc:
                 log.warning("checkpoint at close failed: %s", exc)
             self._conn.close()
+            if self._counting:
+                wal_guard.forget(self.path)
         if self._snapshot_dir:
             shutil.rmtree(self._snapshot_dir, ignore_errors=True)
 

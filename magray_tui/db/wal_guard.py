@@ -41,23 +41,37 @@ class Recorded:
 
 def read(db: Path) -> Recorded | None:
     try:
-        data = json.loads(sidecar_path(db).read_text())
+        data = json.loads(sidecar_path(db).read_text().strip())
         return Recorded(int(data["wal_bytes"]), int(data["commits"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no sidecar yet (or a torn one): nothing to compare
 
 
+_fds: dict[Path, int] = {}
+_RECORD_BYTES = 96  # fixed width: each write overwrites the last one in place
+
+
 def write(db: Path, commits: int) -> None:
-    """Record the WAL's size now and the commit count (after each commit; no fsync: a
-    stale sidecar only under-reports, it never raises a false alarm)."""
+    """Record the WAL's size now and the commit count (after each commit). One pwrite of a
+    fixed-width record into a kept-open file, no fsync: a torn or stale record only
+    under-reports (it reads as no sidecar, or an older one), it never raises a false alarm."""
     wal = wal_path(db)
     try:
         size = wal.stat().st_size if wal.exists() else 0
-        tmp = sidecar_path(db).with_suffix(".state.tmp")
-        tmp.write_text(json.dumps({"wal_bytes": size, "commits": commits}))
-        os.replace(tmp, sidecar_path(db))
+        data = json.dumps({"wal_bytes": size, "commits": commits}).encode()
+        fd = _fds.get(db)
+        if fd is None:
+            fd = _fds[db] = os.open(sidecar_path(db), os.O_RDWR | os.O_CREAT, 0o600)
+        os.pwrite(fd, data.ljust(_RECORD_BYTES), 0)
     except OSError as exc:
         log.warning("could not record the WAL state of %s: %s", db, exc)
+
+
+def forget(db: Path) -> None:
+    """Close the kept-open sidecar (the database closed)."""
+    fd = _fds.pop(db, None)
+    if fd is not None:
+        os.close(fd)
 
 
 @dataclass
