@@ -154,6 +154,7 @@ class StageTimer:
     def wrap(self, obj: Any, method: str, label: str | None = None) -> None:
         label = label or method
         original = getattr(obj, method)
+        own = vars(obj).get(method)  # a class's own function, or an instance override
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
@@ -166,7 +167,10 @@ class StageTimer:
                 self.samples[label].append(dt * 1000)
 
         setattr(obj, method, timed)
-        self._undo.append(lambda: delattr(obj, method))
+        if own is None:
+            self._undo.append(lambda: delattr(obj, method))
+        else:
+            self._undo.append(lambda: setattr(obj, method, own))
 
     def restore(self) -> None:
         for undo in reversed(self._undo):
@@ -345,10 +349,8 @@ def measure_latency(
     }
 
 
-def clear_allowed_cache() -> None:
-    from magray_tui.memory import search
-
-    search._allowed_caches.clear()
+def allowed_cache_clearer(svc: Any) -> Callable[[], None]:
+    return svc.core.retriever.clear_allowed_cache
 
 
 def time_searches(
@@ -369,10 +371,12 @@ def profile_search(svc: Any, queries: list[str], cold: bool, **kw: Any) -> dict[
     st.wrap(svc.embedder, "embed_query", "embed_query")
     st.wrap(svc.indexes.vectors, "search", "hnsw_search")
     st.wrap(svc.indexes.keywords, "search", "tantivy_search")
-    st.wrap(svc.store, "get_many", "duckdb_get_many")
-    st.wrap(svc.store, "allowed_seqs", "duckdb_allowed_seqs")
-    st.wrap(svc.store, "vectors_for", "duckdb_vectors_for")
-    st.wrap(svc.store, "record_accesses", "duckdb_record_accesses")
+    from magray_tui.memory.repository_writes import Writes
+
+    st.wrap(svc.core.repo, "get_many", "duckdb_get_many")
+    st.wrap(svc.core.repo, "allowed_seqs", "duckdb_allowed_seqs")
+    st.wrap(svc.core.repo, "vectors_for", "duckdb_vectors_for")
+    st.wrap(Writes, "record_accesses", "duckdb_record_accesses")
     if cold:
         svc.embedder.cache.clear()
     t0 = time.perf_counter()
@@ -488,7 +492,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         rss0 = rss_mb()
         svc = MemoryService.open(home, settings=settings, embedder=embedder)
         st = StageTimer()
-        st.wrap(svc.store, "insert", "duckdb_insert")
+        from magray_tui.memory.repository_writes import Writes
+
+        st.wrap(Writes, "insert", "duckdb_insert")
         st.wrap(svc.indexes.vectors, "add", "hnsw_add")
         st.wrap(svc.indexes.keywords, "upsert", "tantivy_upsert")
         st.wrap(svc.indexes.keywords, "commit", "tantivy_commit")
@@ -576,7 +582,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             cold=False,
             layers=["insights"],
             count_access=False,
-            before=clear_allowed_cache,
+            before=allowed_cache_clearer(svc),
         )
         search["cached_tag_filter"] = measure(
             svc, qset, cold=False, tags=["travel"], count_access=False

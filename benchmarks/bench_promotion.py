@@ -253,14 +253,16 @@ def build_store(home: Path, embedder: Any, corpus: dict[str, Any], n: int) -> di
     svc = open_service(home, embedder, clock)
     flush_ms: list[float] = []
     search_ms: list[float] = []
-    orig_flush = svc.store.record_accesses
+    from magray_tui.memory.repository_writes import Writes
 
-    def timed_flush(events: Any) -> None:
+    orig_flush = Writes.record_accesses
+
+    def timed_flush(self: Any, events: Any) -> None:
         t0 = time.perf_counter()
-        orig_flush(events)
+        orig_flush(self, events)
         flush_ms.append((time.perf_counter() - t0) * 1000)
 
-    svc.store.record_accesses = timed_flush  # type: ignore[method-assign]
+    Writes.record_accesses = timed_flush  # type: ignore[method-assign]
 
     def group_key(when: datetime) -> tuple[int, int]:
         ago = T_END - when
@@ -535,31 +537,32 @@ class StageTimer:
 def wrap_stages(st: StageTimer, svc: Any) -> None:
     from magray_tui.memory import lifecycle as lc
     from magray_tui.memory import promotion as pol
-    from magray_tui.memory import store_lifecycle as sql
+    from magray_tui.memory.commit import Committer
+    from magray_tui.memory.repository_writes import Writes
 
+    repo = svc.core.repo
     st.wrap(lc, "plan_cycle", "plan_cycle (total)")
     st.wrap(lc, "current_policy", "plan: current_policy (train/check learned)")
-    st.wrap(sql, "feature_rows", "plan: feature SQL (store_lifecycle.feature_rows)")
+    st.wrap(repo, "feature_rows", "plan: feature SQL (repository.feature_rows)")
     st.wrap(pol, "feature_matrix", "plan: feature_matrix")
-    st.wrap(lc, "_find_duplicates", "plan: _find_duplicates (merge checks)")
+    st.wrap(lc, "find_duplicates", "plan: find_duplicates (merge checks)")
     st.wrap(svc.indexes.vectors, "search", "  merge check: VectorIndex.search (filtered)")
-    st.wrap(svc.store, "vectors_for", "store.vectors_for (any caller)")
-    st.wrap(svc.store, "allowed_seqs", "store.allowed_seqs")
-    st.wrap(svc.store, "get_many", "store.get_many (any caller)")
-    st.wrap(lc, "apply_actions", "apply_actions (total)")
-    st.wrap(sql, "move_many", "apply: move_many (UPDATE)")
-    st.wrap(sql, "forget_many", "apply: forget_many (UPDATE)")
-    st.wrap(lc, "_follow", "apply: _follow (indexes follow)")
+    st.wrap(repo, "vectors_for", "repo.vectors_for (any caller)")
+    st.wrap(repo, "allowed_seqs", "repo.allowed_seqs")
+    st.wrap(repo, "get_many", "repo.get_many (any caller)")
+    st.wrap(lc, "apply_actions", "apply_actions (total, inside the one transaction)")
+    st.wrap(Writes, "move_many", "apply: move_many (UPDATE)")
+    st.wrap(Writes, "forget_many", "apply: forget_many (UPDATE)")
+    st.wrap(Writes, "merge_many", "apply: merge_many (UPDATE)")
+    st.wrap(Writes, "add_history", "history INSERT (add_history)")
+    st.wrap(svc.core.committer, "follow", "apply: Committer.follow (indexes follow)")
     st.wrap(svc.indexes.vectors, "add", "  index: VectorIndex.add (re-insert)")
     st.wrap(svc.indexes.vectors, "remove", "  index: VectorIndex.remove")
     st.wrap(svc.indexes.keywords, "upsert", "  index: KeywordIndex.upsert")
     st.wrap(svc.indexes.keywords, "remove", "  index: KeywordIndex.remove")
     st.wrap(svc.indexes.keywords, "commit", "  index: KeywordIndex.commit")
     st.wrap(svc.indexes, "save", "  index: Indexes.save (hnsw checkpoint)")
-    st.wrap(svc.store, "update", "  merge: store.update")
-    st.wrap(lc, "merge", "apply: merge (one per merge)")
-    st.wrap(sql, "add_history_many", "history INSERT (add_history_many)")
-    st.wrap(svc.store, "set_meta", "store.set_meta")
+    st.wrap(Committer, "commit", "Committer.commit (transaction + follow)")
 
 
 def profile_cycle(home: Path, embedder: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from magray_tui.errors import MagrayError
 from magray_tui.regular_file import read_regular
 from magray_tui.toml_text import parse_toml
 
@@ -31,7 +32,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 ENV_PREFIX = "MAGRAY_"
 
 
-class ConfigError(Exception):
+class ConfigError(MagrayError):
     """A config file or variable that cannot be used; the message is one readable line."""
 
 

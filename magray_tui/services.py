@@ -1,30 +1,45 @@
 """Builds and owns the long-lived services: the one place that wires things together.
 
 The TUI builds a `Services` in a worker (nothing heavy happens before the first frame);
-the CLI builds only what a command needs. One process holds one DuckDB connection: the
-memory service, the task DAG and the chat sessions share `Services.store`.
+the CLI builds only what a command needs. One process holds one database: the memory
+service, the task DAG and the chat sessions share `Services.store`.
 
 One process per home owns the store (see `magray_tui.host`): the first to open it hosts
-it; in any other process `memory`, `todo` and `shared("chat")` are thin proxies to it.
+it; in any other process `memory`, `todo` and `chat` are thin proxies to it, so no magray
+process is refused or given a stale copy because another one is open.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from magray_tui.agent.sessions import ChatSessions
     from magray_tui.config import Settings
+    from magray_tui.llm.client import LLMClient
     from magray_tui.memory import MemoryService
     from magray_tui.memory.store import Store
+    from magray_tui.monitor.gpu import GpuMonitor
     from magray_tui.todo.service import TodoService
+
+log = logging.getLogger(__name__)
+
+# The keys under which the typed services are kept (older callers reach them through
+# `shared(key, factory)` and get the same object).
+LLM_KEY = "llm"
+CHAT_KEY = "chat"
+GPU_KEY = "gpu-monitor"
 
 
 @dataclass
 class Services:
     settings: Settings
     read_only: bool = False
+    note: str | None = None  # why the store is read-only, when it is
     _store: Store | None = field(default=None, repr=False)
     _memory: MemoryService | None = field(default=None, repr=False)
     _todo: TodoService | None = field(default=None, repr=False)
@@ -45,6 +60,32 @@ class Services:
         """The client of the process hosting this home; None when this process hosts it."""
         membership = self.membership()
         return membership.client if membership.remote else None
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        write: bool = True,
+        need: Literal["store", "memory"] = "store",
+    ) -> Services:
+        """Services with `need` open: this process's own, or proxies to the magray process
+        hosting the home. A store held by a process outside magray raises `StoreLocked`
+        naming it, for readers and writers alike (there is no stale read-only copy)."""
+        del write  # every magray process may write: through the host when it is not one
+        services = cls(settings)
+        try:
+            services.memory if need == "memory" else services.todo  # noqa: B018
+        except BaseException:
+            services.close()
+            raise
+        return services
+
+    def local_store_warning(self) -> str | None:
+        """The warning of the store this process opened itself (a lost or damaged WAL);
+        None when it opened none or is a client of another magray."""
+        with self._lock:
+            return self._store.warning if self._store is not None else None
 
     @property
     def store(self) -> Store:
@@ -93,8 +134,38 @@ class Services:
                 self._todo = TodoService(self.store)
             return self._todo
 
-    def shared(self, name: str, factory: Any) -> Any:
-        """A service built once by `factory(self)` and kept (the LLM client, chat sessions)."""
+    @property
+    def llm(self) -> LLMClient:
+        """The process's LLM client (its circuit breakers and active model are shared)."""
+
+        def build(s: Services) -> LLMClient:
+            from magray_tui.llm.client import LLMClient
+
+            return LLMClient(s.settings)
+
+        return self._kept(LLM_KEY, build)
+
+    @property
+    def chat(self) -> ChatSessions:
+        def build(s: Services) -> ChatSessions:
+            from magray_tui.agent.sessions import ChatSessions
+
+            return ChatSessions(s.store)
+
+        return self._kept(CHAT_KEY, build)
+
+    @property
+    def gpu(self) -> GpuMonitor:
+        """The process's GPU monitor, closed with the services."""
+
+        def build(s: Services) -> GpuMonitor:
+            from magray_tui.monitor.gpu import GpuMonitor
+
+            return GpuMonitor.from_settings(s.settings)
+
+        return self._kept(GPU_KEY, build)
+
+    def _kept(self, name: str, factory: Callable[[Services], Any]) -> Any:
         with self._lock:
             if name not in self._extra:
                 if self._remote() is not None:
@@ -105,6 +176,11 @@ class Services:
                     real_settings(self)  # a client built from the home alone (fast CLI)
                 self._extra[name] = factory(self)
             return self._extra[name]
+
+    def shared(self, name: str, factory: Callable[[Services], Any]) -> Any:
+        """Older spelling of the typed properties (`llm`, `chat`, `gpu`): a service built
+        once by `factory(self)` and kept."""
+        return self._kept(name, factory)
 
     def close(self) -> None:
         membership = self._membership

@@ -1,16 +1,20 @@
 """Which exceptions are meant for users: one readable line, no traceback.
 
-Bad input, a locked store, an unusable model, an unreachable LLM... raise one of these
-classes (or a subclass) with a message a user can act on. Anything else is a bug: the TUI
-and the CLI log its traceback and say where the log is.
+Every user-facing error class derives from `magray_tui.errors.MagrayError` (a message and
+an optional hint): bad input, a locked or damaged store, an unusable model, an unreachable
+LLM... Anything else is a bug: the TUI and the CLI log its traceback and say where the
+log is. The TUI, the CLI's friendly errors and the agent all ask `user_message`.
 """
 
 from __future__ import annotations
 
-import sys
+from magray_tui.errors import MagrayError
 
+# The user-facing classes, all subclasses of MagrayError (kept as a list for readers and
+# for tests that check each one is caught).
 USER_ERRORS = (
-    ("magray_tui.memory.records", "MemoryError_"),  # StoreLocked too
+    ("magray_tui.errors", "MagrayError"),
+    ("magray_tui.memory.records", "MemoryError_"),  # StoreLocked, StoreDamaged too
     ("magray_tui.ai.manifest", "ModelError"),
     ("magray_tui.config", "ConfigError"),
     ("magray_tui.todo.model", "TaskError"),  # CycleError, PlanError, DependentsExist
@@ -24,10 +28,6 @@ USER_ERRORS = (
 
 def user_message(exc: BaseException) -> str | None:
     """The message of an error meant for users; None for a bug."""
-    # A class whose module was never imported cannot have been raised: looking in
-    # sys.modules keeps this check from importing anything (the TUI calls it on its thread).
-    for module, name in USER_ERRORS:
-        cls = getattr(sys.modules.get(module), name, None)
-        if cls is not None and isinstance(exc, cls):
-            return str(exc)
+    if isinstance(exc, MagrayError):
+        return str(exc)
     return None

@@ -65,15 +65,13 @@ class Agent:
         self.settings = services.settings
         self._llm = llm
         self._tools = tools
-        self.sessions = sessions or services.shared("chat", lambda s: ChatSessions(s.store))
+        self.sessions = sessions or services.chat
         self._distillers: list[threading.Thread] = []
 
     # ---- collaborators (built lazily: each may be slow to import) -------------------------
     def llm(self) -> LLMClient:
         if self._llm is None:
-            from magray_tui.llm.client import LLMClient
-
-            self._llm = self.services.shared("llm", lambda s: LLMClient(s.settings))
+            self._llm = self.services.llm
         return self._llm
 
     def memory(self) -> MemoryService:

@@ -11,8 +11,8 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from magray_tui.agent.agent import Agent
     from magray_tui.agent.model import ChatSession
+    from magray_tui.agent.ports import DistilHost
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def parse_facts(raw: str) -> list[str]:
     return out
 
 
-def distil_facts(agent: Agent, session: ChatSession, user_text: str) -> list[str]:
+def distil_facts(agent: DistilHost, session: ChatSession, user_text: str) -> list[str]:
     """Ask the model for facts in `user_text` and store them in Insights; returns their ids."""
     try:
         raw = agent.llm().complete(

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from magray_tui.errors import MagrayError
 
-class ChatError(Exception):
+
+class ChatError(MagrayError):
     """A user-facing problem with a chat (unknown session, bad command); one line."""
 
 

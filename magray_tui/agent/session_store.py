@@ -1,7 +1,7 @@
 """SQL for chat sessions and messages (tables from schema migration 5).
 
-Shares the memory database's connection: `store.cursor()` per thread, `store.write_lock`
-around writes. Nothing else in the agent package writes SQL.
+Shares the one database (`magray_tui.db.Database`): reads on this thread's cursor, writes
+in its `transaction()`. Nothing else in the agent package writes SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from magray_tui.agent.model import ChatError, ChatMessage, ChatSession
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from magray_tui.memory.store import Store
+    from magray_tui.db import Database
 
 _SESSION_COLS = "id, name, system_prompt, model, created_at, updated_at"
 _MESSAGE_COLS = (
@@ -54,18 +54,17 @@ def _message(row: Sequence[Any]) -> ChatMessage:
 
 
 class SessionStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self.store = store
 
     def _write(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        self.store.require_writable()
-        with self.store.write_lock:
-            try:
-                return self.store.cursor().execute(sql, list(params)).fetchall()
-            except Exception as exc:  # duckdb.Error, kept lazy
-                if type(exc).__module__.startswith("duckdb"):
-                    raise ChatError(f"could not save the chat: {exc}") from None
-                raise
+        try:
+            with self.store.transaction() as cur:
+                return cur.execute(sql, list(params)).fetchall()
+        except Exception as exc:  # duckdb.Error, kept lazy
+            if type(exc).__module__.startswith("duckdb"):
+                raise ChatError(f"could not save the chat: {exc}") from None
+            raise
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.store.cursor().execute(sql, list(params)).fetchall()
@@ -105,17 +104,9 @@ class SessionStore:
         )
 
     def delete_session(self, sid: str) -> None:
-        self.store.require_writable()
-        with self.store.write_lock:
-            cur = self.store.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                cur.execute("DELETE FROM chat_messages WHERE session_id = ?", [sid])
-                cur.execute("DELETE FROM chat_sessions WHERE id = ?", [sid])
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
+        with self.store.transaction() as cur:
+            cur.execute("DELETE FROM chat_messages WHERE session_id = ?", [sid])
+            cur.execute("DELETE FROM chat_sessions WHERE id = ?", [sid])
 
     # ---- messages ------------------------------------------------------------------------
     def add_message(self, msg: dict[str, Any], now: datetime) -> ChatMessage:

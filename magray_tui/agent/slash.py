@@ -23,10 +23,10 @@ from magray_tui.agent.model import (
 )
 
 if TYPE_CHECKING:
-    from magray_tui.agent.agent import Agent
+    from magray_tui.agent.ports import SlashHost
     from magray_tui.tools.base import Confirm
 
-Handler = Callable[["Agent", ChatSession, str, "Confirm"], Iterator[TurnEvent]]
+Handler = Callable[["SlashHost", ChatSession, str, "Confirm"], Iterator[TurnEvent]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def parse(text: str) -> tuple[str, str]:
 
 
 def dispatch(
-    agent: Agent, session: ChatSession, text: str, confirm: Confirm
+    agent: SlashHost, session: ChatSession, text: str, confirm: Confirm
 ) -> Iterator[TurnEvent]:
     name, args = parse(text)
     cmd = COMMANDS.get(name)
@@ -81,14 +81,16 @@ def _need(args: str, usage: str) -> str:
 
 # ---- memory -------------------------------------------------------------------------------
 @command("help", "/help", "list the slash commands")
-def _help(agent: Agent, session: ChatSession, args: str, confirm: Confirm) -> Iterator[TurnEvent]:
+def _help(
+    agent: SlashHost, session: ChatSession, args: str, confirm: Confirm
+) -> Iterator[TurnEvent]:
     rows = [f"| `{c.usage}` | {c.help} |" for c in COMMANDS.values()]
     table = "\n".join(["| command | does |", "|---|---|", *rows])
     yield Notice(table + "\n\nStart a message with `//` to send a literal `/`.", markdown=True)
 
 
 @command("remember", "/remember TEXT", "store a fact in Insights (long-term memory)")
-def _remember(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _remember(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     text = _need(args, "/remember TEXT")
     rid = agent.memory().add(
         text, layer="insights", kind="fact", source="chat", session=session.id, importance=0.7
@@ -97,7 +99,7 @@ def _remember(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 
 @command("search", "/search QUERY", "search memory (all layers)")
-def _search(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _search(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     query = _need(args, "/search QUERY")
     hits = agent.memory().search(query, k=10, reader_session=session.id)
     if not hits:
@@ -112,27 +114,27 @@ def _search(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 
 @command("promote", "/promote ID [LAYER]", "move a memory up a layer (or to LAYER)")
-def _promote(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _promote(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     parts = _need(args, "/promote ID [LAYER]").split()
     rec = agent.memory().promote(parts[0], parts[1] if len(parts) > 1 else None)
     yield Notice(f"{rec.id} is now in {rec.layer}")
 
 
 @command("forget", "/forget ID", "forget a memory (restorable from the memory browser)")
-def _forget(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _forget(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     rec = agent.memory().forget(_need(args, "/forget ID").split()[0], reason="chat /forget")
     yield Notice(f"forgot {rec.id} (restore it from the memory browser's tombstones)")
 
 
 # ---- tasks --------------------------------------------------------------------------------
 @command("task", "/task TITLE", "add a task to the task DAG")
-def _task(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _task(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     task = agent.todo().create(_need(args, "/task TITLE"))
     yield Notice(f"added task {task.id}: {task.title} ({task.state})")
 
 
 @command("plan", "/plan GOAL", "let the model break GOAL into tasks (you accept or reject)")
-def _plan(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _plan(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     goal = _need(args, "/plan GOAL")
     yield Notice(f"planning “{goal}” with {agent.model_label()}…")
     plan, preview = agent.plan(goal, session)
@@ -140,24 +142,24 @@ def _plan(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 
 # ---- workspace (through the tool registry and its policy) ---------------------------------
-def _tool(agent: Agent, name: str, arguments: dict, confirm: Confirm) -> Iterator[TurnEvent]:
+def _tool(agent: SlashHost, name: str, arguments: dict, confirm: Confirm) -> Iterator[TurnEvent]:
     yield ToolStarted(name, str(arguments))
     result = agent.tools().run(name, arguments, confirm)
     yield ToolFinished(name, result.ok, result.summary, result.output)
 
 
 @command("read", "/read PATH", "show a file from the workspace")
-def _read(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _read(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     yield from _tool(agent, "read_file", {"path": _need(args, "/read PATH")}, confirm)
 
 
 @command("list", "/list [PATH]", "list a workspace folder")
-def _list(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _list(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     yield from _tool(agent, "list_directory", {"path": args or "."}, confirm)
 
 
 @command("run", "/run COMMAND", "run a command (no shell; needs [tools] shell = true)")
-def _run(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _run(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     command_line = _need(args, "/run COMMAND")
     try:
         shlex.split(command_line)
@@ -168,7 +170,7 @@ def _run(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 # ---- the session --------------------------------------------------------------------------
 @command("model", "/model [NAME]", "show or switch the model for this session")
-def _model(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _model(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     if not args:
         yield Notice(f"model: {agent.model_label()}")
         return
@@ -177,13 +179,13 @@ def _model(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 
 @command("system", "/system [TEXT]", "set this session's system prompt (empty: default)")
-def _system(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _system(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     agent.sessions.set_system_prompt(session.id, args or None)
     yield Notice("system prompt set" if args else "system prompt back to the default")
 
 
 @command("export", "/export [PATH]", "write this session as Markdown (default: the data dir)")
-def _export(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _export(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     target = Path(args).expanduser() if args else agent.export_dir()
     if not args:
         target.mkdir(parents=True, exist_ok=True)
@@ -192,14 +194,14 @@ def _export(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
 
 
 @command("rename", "/rename NAME", "rename this session")
-def _rename(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _rename(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     renamed = agent.sessions.rename(session.id, _need(args, "/rename NAME"))
     yield SessionChanged(renamed)
     yield Notice(f"session renamed to {renamed.name}")
 
 
 @command("clear", "/clear", "start a new session (this one stays in the sessions list)")
-def _clear(agent: Agent, session: ChatSession, args: str, confirm: Confirm):
+def _clear(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     new = agent.sessions.create(args or None)
     yield SessionChanged(new)
     yield Notice(f"new session {new.name}")

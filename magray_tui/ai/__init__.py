@@ -5,7 +5,13 @@ Imports stay light here: onnxruntime and tokenizers load only when a model is op
 
 from magray_tui.ai.embedder import Embedder, EmbedResult, load_embedder
 from magray_tui.ai.manifest import ModelError, ModelManifest
-from magray_tui.ai.registry import DEFAULT_MODEL_ID, PACKAGED_MODEL_ID, ModelInfo, ModelRegistry
+from magray_tui.ai.registry import (
+    DEFAULT_MODEL_ID,
+    PACKAGED_MODEL_ID,
+    ModelInfo,
+    ModelRegistry,
+    model_for_store,
+)
 
 __all__ = [
     "DEFAULT_MODEL_ID",
@@ -17,4 +23,5 @@ __all__ = [
     "ModelManifest",
     "ModelRegistry",
     "load_embedder",
+    "model_for_store",
 ]

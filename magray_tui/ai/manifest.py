@@ -14,10 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from magray_tui.errors import MagrayError
+
 MANIFEST_NAMES = ("manifest.toml", "manifest.json")
 
 
-class ModelError(Exception):
+class ModelError(MagrayError):
     """A model that cannot be used; the message is one readable line (shown as is)."""
 
 

@@ -254,3 +254,29 @@ class ModelRegistry:
         info = built_model(spec, [folder])
         info.note = note or ""
         return info
+
+
+def model_for_store(settings: Settings, stored: str | None) -> str | None:
+    """The model to open a store with when `embedding.model` was not set explicitly: the
+    store's own (e.g. a home made before the default changed), so it opens as it was
+    instead of refusing a dimension or model mismatch. None: the configured model.
+
+    An explicit setting (config, env, flag) always wins, and a model change is then
+    refused with the store's one-line message until re-embedding exists
+    (docs/model-migration.md)."""
+    cfg = settings.embedding
+    if stored is None or stored == cfg.model or "model" in cfg.model_fields_set:
+        return None
+    try:
+        info = ModelRegistry(settings).get(stored)
+    except Exception as exc:  # the store's model is gone: the configured one says why
+        log.warning("this store uses %s, which cannot be loaded here (%s)", stored, exc)
+        return None
+    if info.problems:
+        return None
+    log.info(
+        "this store uses %s (the default is now %s); it stays on it until re-embedded",
+        stored,
+        cfg.model,
+    )
+    return stored

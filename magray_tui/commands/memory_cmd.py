@@ -21,10 +21,11 @@ from magray_tui.commands.output import (
     progress_printer,
     records_table,
 )
+from magray_tui.memory.records import LAYERS
 
 # Longer texts are cut to [memory] max_text_bytes anyway; past this, use `magray ingest`.
 MAX_ADD_FILE_BYTES = 64 * 1024 * 1024
-LAYER_CHOICE = click.Choice(["interact", "insights", "assets"], case_sensitive=False)
+LAYER_CHOICE = click.Choice(list(LAYERS), case_sensitive=False)
 
 
 @contextmanager

@@ -119,12 +119,12 @@ def memories_for(services: Any, goal: str) -> list[str]:
 
 def llm_complete(services: Any) -> Callable[[list[dict], dict | None], str]:
     try:
-        from magray_tui.llm.client import LLMClient
+        from magray_tui.llm.client import LLMClient  # noqa: F401 - is it in this build?
     except ImportError:
         raise click.ClickException(
             "planning needs the LLM client, missing from this build"
         ) from None
-    client = services.shared("llm", lambda s: LLMClient(s.settings))
+    client = services.llm
 
     def complete(messages: list[dict], response_format: dict | None) -> str:
         return client.complete(messages, response_format=response_format)

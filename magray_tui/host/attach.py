@@ -64,4 +64,11 @@ def command_services(app: Any) -> Iterator[Any]:
     try:
         yield services
     finally:
+        warning = services.local_store_warning()
         services.close()
+        if warning:  # this process opened the store itself and found a lost/damaged WAL
+            import click
+
+            from magray_tui.terminal_text import one_line
+
+            click.echo(f"warning: {one_line(warning)}", err=True)

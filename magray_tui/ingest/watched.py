@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from magray_tui.errors import MagrayError
 from magray_tui.regular_file import read_regular
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ MAX_BYTES = 16 * 1024 * 1024
 _LOCK = threading.Lock()
 
 
-class WatchedError(Exception):
+class WatchedError(MagrayError):
     """The watched-folders file cannot be used; the message is one readable line."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from magray_tui.errors import MagrayError
+
 
 @dataclass(frozen=True)
 class TextDelta:
@@ -57,7 +59,7 @@ class Fallback:
 StreamEvent = TextDelta | ToolCall | Usage | Done | Fallback
 
 
-class LLMError(Exception):
+class LLMError(MagrayError):
     """A model call that failed; `str(e)` is one readable line for the chat.
 
     `kind` says what went wrong (connect, dns, auth, not_found, rate_limit, server, timeout,

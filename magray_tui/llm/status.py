@@ -3,13 +3,29 @@ a latency probe (its model list endpoint) and a paused circuit breaker."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from magray_tui.llm import offline, providers
 from magray_tui.llm.events import ModelInfo, ProviderStatus
 
 if TYPE_CHECKING:
-    from magray_tui.llm.client import LLMClient
+    from magray_tui.config import Settings
+
+
+class LLMClient(Protocol):
+    """What the status needs from the client (`client.LLMClient` is one; a protocol keeps
+    client → status the only import between them)."""
+
+    settings: Settings
+    env: Mapping[str, str]
+    local_servers: Sequence[Any]
+
+    @property
+    def active(self) -> ModelInfo | None: ...
+
+    def breaker(self, info: ModelInfo) -> Any: ...
+
 
 KEY_PROBE_TIMEOUT_S = 3.0
 

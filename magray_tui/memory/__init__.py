@@ -1,44 +1,44 @@
 """The layered memory: DuckDB store, hnswlib + tantivy indexes, hybrid search.
 
-The record types are imported eagerly (they are plain dataclasses); the service and the
-import report load only when first named, so a thin client of another magray process can
-use `Record` and `Hit` without importing numpy, DuckDB or the indexes.
-"""
+Importing the package is cheap: names load on first use (the domain types come from the
+numpy-free `records` module; `MemoryService` pulls in numpy, DuckDB, hnswlib, tantivy)."""
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from magray_tui.memory.records import (
-    Hit,
-    Layer,
-    MemoryError_,
-    Record,
-    RecordNotFound,
-    State,
-    StoreLocked,
-)
-
 if TYPE_CHECKING:
+    from magray_tui.memory.records import (
+        Filters,
+        Hit,
+        Layer,
+        MemoryError_,
+        Record,
+        RecordNotFound,
+        State,
+        StoreLocked,
+        utc_now,
+    )
     from magray_tui.memory.service import MemoryService
     from magray_tui.memory.transfer import ImportReport
 
-_LAZY = {
-    "MemoryService": "magray_tui.memory.service",
-    "ImportReport": "magray_tui.memory.transfer",
+_WHERE = {
+    "Filters": "records",
+    "Hit": "records",
+    "Layer": "records",
+    "MemoryError_": "records",
+    "Record": "records",
+    "RecordNotFound": "records",
+    "State": "records",
+    "StoreLocked": "records",
+    "utc_now": "records",
+    "MemoryService": "service",
+    "ImportReport": "transfer",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
 __all__ = [
+    "Filters",
     "Hit",
     "ImportReport",
     "Layer",
@@ -48,4 +48,14 @@ __all__ = [
     "RecordNotFound",
     "State",
     "StoreLocked",
+    "utc_now",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -16,7 +16,7 @@ import numpy as np
 
 from magray_tui.memory.keyword_index import KeywordIndex
 from magray_tui.memory.records import Record, State
-from magray_tui.memory.store import Store
+from magray_tui.memory.repository import MemoryRepository
 from magray_tui.memory.vector_index import IndexParams, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,16 @@ class CatchUpReport:
 class Indexes:
     def __init__(
         self,
-        store: Store,
+        repo: MemoryRepository,
         index_dir,
         params: IndexParams,
         model_id: str,
         checkpoint_every: int = 10_000,
     ) -> None:
-        self.store = store
-        self.read_only = store.read_only
+        self.repo = repo
+        self.read_only = repo.db.read_only
         self.vectors = VectorIndex(index_dir, params, model_id)
-        self.keywords = KeywordIndex(index_dir / "keyword", read_only=store.read_only)
+        self.keywords = KeywordIndex(index_dir / "keyword", read_only=self.read_only)
         self.checkpoint_every = checkpoint_every
         self._unsaved = 0
         self._lock = threading.RLock()
@@ -59,7 +59,7 @@ class Indexes:
             vector_loaded=self.vectors.load(), keyword_loaded=self.keywords.open()
         )
         self._replay(report, progress)
-        n_live = self.store.live_count()
+        n_live = self.repo.live_count()
         # A cache that disagrees with the store is rebuilt, never trusted.
         if len(self.vectors) != n_live:
             log.warning(
@@ -85,9 +85,9 @@ class Indexes:
     def _replay(self, report: CatchUpReport, progress: Progress | None) -> None:
         v_mark, k_mark = self.vectors.watermark, self.keywords.watermark
         start = min(v_mark, k_mark)
-        top = self.store.max_rev()
+        top = self.repo.max_rev()
         done = 0
-        for revs, records, vecs in self.store.iter_changes(start):
+        for revs, records, vecs in self.repo.iter_changes(start):
             v_sel = revs > v_mark
             k_sel = revs > k_mark
             self._apply_vectors([r for r, s in zip(records, v_sel, strict=True) if s], vecs[v_sel])
@@ -98,7 +98,7 @@ class Indexes:
             done += len(records)
             if progress:
                 progress(done, max(done, top - start))
-        purged = self.store.purged_since(start)
+        purged = self.repo.purged_since(start)
         if purged:
             self.vectors.remove(purged)
             if not self.keywords.read_only:
@@ -124,37 +124,43 @@ class Indexes:
         if gone:
             self.keywords.remove(gone)
 
-    def apply(
+    def follow(
         self,
         records: Sequence[Record],
-        vecs: np.ndarray | None,
+        vectors: dict[int, np.ndarray],
+        purged: Sequence[int],
         rev: int,
-        *,
-        vectors_changed: bool = True,
     ) -> None:
-        """Follow a committed change: upsert live records, drop forgotten ones.
+        """Follow a committed transaction: upsert live records, drop the others and the
+        purged ones, and move both watermarks to `rev`.
 
-        `vectors_changed=False` (a layer move, new tags) leaves the vector index alone: its
-        entries are still right, and re-inserting them holds the lock readers need.
-        """
+        A live record without an entry in `vectors` kept its vector (a layer move, new
+        tags): the vector index leaves it alone, since re-inserting holds the lock readers
+        need."""
         with self._lock:
-            if records and vectors_changed:
-                if vecs is None:
-                    vecs = self.store.vectors_for([r.seq for r in records])
-                self._apply_vectors(records, vecs)
-            elif records:
-                gone = [r.seq for r in records if r.state is not State.LIVE]
-                if gone:
-                    self.vectors.remove(gone)
+            live_new = [r for r in records if r.state is State.LIVE and r.seq in vectors]
+            if live_new:
+                mat = np.stack([np.asarray(vectors[r.seq], dtype=np.float32) for r in live_new])
+                self.vectors.add([r.seq for r in live_new], mat)
+            gone = [r.seq for r in records if r.state is not State.LIVE] + list(purged)
+            if gone:
+                self.vectors.remove(gone)
             if records:
                 self._apply_keywords(records)
-            self._advance(rev, len(records))
+            if purged:
+                self.keywords.remove(list(purged))
+            self._advance(rev, len(records) + len(purged))
 
-    def drop(self, seqs: Sequence[int], rev: int) -> None:
+    def status(self) -> dict[str, int | bool]:
+        """Entries and watermarks of both indexes, read together under their lock."""
         with self._lock:
-            self.vectors.remove(seqs)
-            self.keywords.remove(seqs)
-            self._advance(rev, len(seqs))
+            return {
+                "vector_entries": len(self.vectors),
+                "keyword_entries": len(self.keywords),
+                "vector_watermark": self.vectors.watermark,
+                "keyword_watermark": self.keywords.watermark,
+                "read_only": self.read_only,
+            }
 
     def _advance(self, rev: int, n: int) -> None:
         self.keywords.commit(rev)

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import tantivy
 
-from magray_tui.memory.records import Record
-from magray_tui.memory.store import Filters
+from magray_tui.memory.records import Filters, Record
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ NEGATIVE = {"demote", "forget"}
 
 
 def feature_matrix(raw: dict[str, Any], now: datetime) -> np.ndarray:
-    """(n, len(FEATURES)) from the columns of `store_lifecycle.feature_rows`."""
+    """(n, len(FEATURES)) from the columns of `MemoryRepository.feature_rows`."""
     n = len(raw["seq"])
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:

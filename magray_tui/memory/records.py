@@ -1,4 +1,5 @@
-"""The record and hit types every part of magray passes around."""
+"""The domain types every part of magray passes around: `Layer`, `State`, `Record`,
+`Hit`, `Filters`, `utc_now`. Numpy-free and cheap: the TUI imports them freely."""
 
 from __future__ import annotations
 
@@ -7,6 +8,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from magray_tui.errors import DataError, StoreDamaged, StoreLocked
+
+__all__ = [
+    "LAYERS",
+    "SEARCH_MODES",
+    "SOURCES",
+    "Filters",
+    "Hit",
+    "Layer",
+    "MemoryError_",
+    "Record",
+    "RecordNotFound",
+    "State",
+    "StoreDamaged",
+    "StoreLocked",
+    "to_utc_naive",
+    "utc_now",
+    "utcnow",
+]
 
 
 class Layer(StrEnum):
@@ -35,25 +56,22 @@ CLIENT_SOURCE = re.compile(r"^mcp:[a-z0-9][a-z0-9._-]{0,39}$")
 SEARCH_MODES = ("hybrid", "vector", "keyword")
 
 
-class MemoryError_(Exception):
-    """A memory operation that cannot be done; the message is meant for the user."""
+# A memory operation that cannot be done; the message is meant for the user. The same
+# class as the database layer's `DataError`, so a locked or damaged store is one too.
+MemoryError_ = DataError
+LAYERS = ("interact", "insights", "assets")
 
 
 class RecordNotFound(MemoryError_):
     pass
 
 
-class StoreLocked(MemoryError_):
-    """Another process holds the database for writing."""
-
-    def __init__(self, message: str, holder: str | None = None) -> None:
-        super().__init__(message)
-        self.holder = holder
-
-
-def utcnow() -> datetime:
+def utc_now() -> datetime:
     """Naive UTC, the form timestamps are stored in (DuckDB TIMESTAMP)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+utcnow = utc_now  # the older name, still used across the code
 
 
 def to_utc_naive(value: datetime | str | None) -> datetime | None:
@@ -160,3 +178,33 @@ class Hit:
         out["score"] = round(self.score, 6)
         out["score_parts"] = self.parts
         return out
+
+
+@dataclass
+class Filters:
+    """Conditions shared by search, list and the indexes' filter masks."""
+
+    layers: tuple[Layer, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None  # a record matches if it has all of them
+    session: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    state: State | None = State.LIVE
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.layers or self.kinds or self.tags or self.session or self.since or self.until
+        )
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.layers,
+            self.kinds,
+            self.tags,
+            self.session,
+            self.since,
+            self.until,
+            self.state,
+        )

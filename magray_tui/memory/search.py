@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import re
 import threading
-import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from magray_tui.memory.records import Hit, State
-from magray_tui.memory.store import Filters
-
-if TYPE_CHECKING:
-    from magray_tui.memory.service import MemoryService
+from magray_tui.config import MemorySettings
+from magray_tui.memory.indexes import Indexes
+from magray_tui.memory.protocols import Embedder
+from magray_tui.memory.records import Filters, Hit, State
+from magray_tui.memory.repository import MemoryRepository
 
 # Filtered vector search picks one of three ways by how many records the filter allows
 # (measured at 100k x 384, benchmarks/bench_memory.py):
@@ -62,79 +61,6 @@ def candidate_depth(k: int) -> int:
     return max(3 * k, 30)
 
 
-class _AllowedCache:
-    """Seqs a filter allows, kept until the store changes through the indexes (any write
-    that can change a filter's answer advances the indexes' watermark)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple[Any, ...], tuple[np.ndarray, frozenset[int]]] = (
-            OrderedDict()
-        )
-
-
-_allowed_caches: weakref.WeakKeyDictionary[Any, _AllowedCache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
-def allowed_seqs(svc: MemoryService, filters: Filters) -> tuple[np.ndarray, frozenset[int]]:
-    """(seqs as an array, the same as a set) of the live records `filters` allows."""
-    key = (
-        filters.layers,
-        filters.kinds,
-        filters.tags,
-        filters.session,
-        filters.since,
-        filters.until,
-        filters.state,
-        svc.indexes.vectors.watermark,
-    )
-    with _caches_lock:
-        cache = _allowed_caches.get(svc.indexes)
-        if cache is None:
-            cache = _allowed_caches[svc.indexes] = _AllowedCache()
-    with cache.lock:
-        hit = cache.entries.get(key)
-        if hit is not None:
-            cache.entries.move_to_end(key)
-            return hit
-    seqs = svc.store.allowed_seqs(filters)
-    value = (seqs, frozenset(seqs.tolist()))
-    with cache.lock:
-        cache.entries[key] = value
-        while len(cache.entries) > _ALLOWED_CACHE_SIZE:
-            cache.entries.popitem(last=False)
-    return value
-
-
-def vector_candidates(
-    svc: MemoryService, query: str, depth: int, filters: Filters
-) -> list[tuple[int, float]]:
-    qvec = svc.embedder.embed_query(query)
-    index = svc.indexes.vectors
-    if filters.empty:
-        return index.search(qvec, depth)
-    allowed, allowed_set = allowed_seqs(svc, filters)
-    if len(allowed) == 0:
-        return []
-    if len(allowed) <= EXACT_SCAN_LIMIT:
-        vecs = svc.store.vectors_for(allowed.tolist())
-        sims = vecs @ np.asarray(qvec, dtype=np.float32)
-        top = np.argsort(-sims)[:depth]
-        return [(int(allowed[i]), float(sims[i])) for i in top]
-    live = len(index)
-    fraction = len(allowed) / max(live, 1)
-    if fraction >= POST_FILTER_FRACTION:
-        want = min(live, int(1.5 * depth / fraction) + 10)
-        found = index.search(qvec, want)
-        kept = [(seq, sim) for seq, sim in found if seq in allowed_set][:depth]
-        if len(kept) == min(depth, len(allowed)) or want >= live:
-            return kept
-    return index.search(
-        qvec, depth, allowed=allowed_set.__contains__, allowed_count=len(allowed_set)
-    )
-
-
 def rrf(
     ranked_lists: list[tuple[str, list[tuple[int, float]], float]], k_rrf: int
 ) -> dict[int, dict[str, float | int | None]]:
@@ -149,52 +75,118 @@ def rrf(
     return fused
 
 
-def hybrid_search(svc: MemoryService, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
-    depth = candidate_depth(k)
-    settings = svc.settings.memory
-    lists: list[tuple[str, list[tuple[int, float]], float]] = []
-    if mode in ("hybrid", "vector"):
-        lists.append(("vector", vector_candidates(svc, query, depth, filters), 1.0))
-    if mode in ("hybrid", "keyword"):
-        kw = svc.indexes.keywords.search(
-            keyword_query(query), depth, None if filters.empty else filters
+class Retriever:
+    """Hybrid search over the repository and the two indexes (the store is the truth: an
+    index entry can be stale, so every hit is read back and kept only if live)."""
+
+    def __init__(
+        self,
+        repo: MemoryRepository,
+        indexes: Indexes,
+        embedder: Embedder,
+        settings: MemorySettings,
+    ) -> None:
+        self.repo = repo
+        self.indexes = indexes
+        self.embedder = embedder
+        self.settings = settings
+        # Allowed sets are cached per filter until the indexes follow a new change (any
+        # write that can change a filter's answer advances the watermark).
+        self._allowed_lock = threading.Lock()
+        self._allowed: OrderedDict[tuple[Any, ...], tuple[np.ndarray, frozenset[int]]] = (
+            OrderedDict()
         )
-        lists.append(("keyword", kw, settings.keyword_weight))
-    if mode == "hybrid":
-        fused = rrf(lists, settings.rrf_k)
-        best = sum(w for _, ranked, w in lists if ranked) / (settings.rrf_k + 1)
-        order = sorted(fused, key=lambda s: -float(fused[s]["fused"] or 0.0))
-        scored = [(seq, float(fused[seq]["fused"] or 0.0) / best, fused[seq]) for seq in order]
-    else:
-        name, ranked, _ = lists[0]
-        scored = [
-            (seq, score, {name: round(score, 6), f"{name}_rank": rank})
-            for rank, (seq, score) in enumerate(ranked, 1)
-        ]
-    return fetch_hits(svc, scored, k)
 
+    def allowed_seqs(self, filters: Filters) -> tuple[np.ndarray, frozenset[int]]:
+        """(seqs as an array, the same as a set) of the records `filters` allows."""
+        key = (*filters.key(), self.indexes.vectors.watermark)
+        with self._allowed_lock:
+            hit = self._allowed.get(key)
+            if hit is not None:
+                self._allowed.move_to_end(key)
+                return hit
+        seqs = self.repo.allowed_seqs(filters)
+        value = (seqs, frozenset(seqs.tolist()))
+        with self._allowed_lock:
+            self._allowed[key] = value
+            while len(self._allowed) > _ALLOWED_CACHE_SIZE:
+                self._allowed.popitem(last=False)
+        return value
 
-def fetch_hits(
-    svc: MemoryService, scored: list[tuple[int, float, dict[str, Any]]], k: int
-) -> list[Hit]:
-    """The first k candidates that are live in the store (the store is the truth: an index
-    entry can be stale). Fetches exactly k first (each row costs DuckDB time), then more
-    only if some were missing."""
-    hits: list[Hit] = []
-    pos = 0
-    while len(hits) < k and pos < len(scored):
-        want = k - len(hits) + (8 if pos else 0)
-        head = scored[pos : pos + want]
-        pos += len(head)
-        records = svc.store.get_many([seq for seq, _, _ in head])
-        for seq, score, parts in head:
-            rec = records.get(seq)
-            if rec is None or rec.state is not State.LIVE:
-                continue
-            for key in ("vector", "keyword"):
-                parts.setdefault(key, None)
-                parts.setdefault(f"{key}_rank", None)
-            hits.append(Hit(rec, round(score, 6), dict(parts)))
-            if len(hits) == k:
-                break
-    return hits
+    def clear_allowed_cache(self) -> None:
+        """Forget the cached allowed sets (benchmarks measure the uncached path)."""
+        with self._allowed_lock:
+            self._allowed.clear()
+
+    def vector_candidates(
+        self, query: str, depth: int, filters: Filters
+    ) -> list[tuple[int, float]]:
+        qvec = self.embedder.embed_query(query)
+        index = self.indexes.vectors
+        if filters.empty:
+            return index.search(qvec, depth)
+        allowed, allowed_set = self.allowed_seqs(filters)
+        if len(allowed) == 0:
+            return []
+        if len(allowed) <= EXACT_SCAN_LIMIT:
+            vecs = self.repo.vectors_for(allowed.tolist())
+            sims = vecs @ np.asarray(qvec, dtype=np.float32)
+            top = np.argsort(-sims)[:depth]
+            return [(int(allowed[i]), float(sims[i])) for i in top]
+        live = len(index)
+        fraction = len(allowed) / max(live, 1)
+        if fraction >= POST_FILTER_FRACTION:
+            want = min(live, int(1.5 * depth / fraction) + 10)
+            found = index.search(qvec, want)
+            kept = [(seq, sim) for seq, sim in found if seq in allowed_set][:depth]
+            if len(kept) == min(depth, len(allowed)) or want >= live:
+                return kept
+        return index.search(
+            qvec, depth, allowed=allowed_set.__contains__, allowed_count=len(allowed_set)
+        )
+
+    def search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
+        depth = candidate_depth(k)
+        settings = self.settings
+        lists: list[tuple[str, list[tuple[int, float]], float]] = []
+        if mode in ("hybrid", "vector"):
+            lists.append(("vector", self.vector_candidates(query, depth, filters), 1.0))
+        if mode in ("hybrid", "keyword"):
+            kw = self.indexes.keywords.search(
+                keyword_query(query), depth, None if filters.empty else filters
+            )
+            lists.append(("keyword", kw, settings.keyword_weight))
+        if mode == "hybrid":
+            fused = rrf(lists, settings.rrf_k)
+            best = sum(w for _, ranked, w in lists if ranked) / (settings.rrf_k + 1)
+            order = sorted(fused, key=lambda s: -float(fused[s]["fused"] or 0.0))
+            scored = [(seq, float(fused[seq]["fused"] or 0.0) / best, fused[seq]) for seq in order]
+        else:
+            name, ranked, _ = lists[0]
+            scored = [
+                (seq, score, {name: round(score, 6), f"{name}_rank": rank})
+                for rank, (seq, score) in enumerate(ranked, 1)
+            ]
+        return self.fetch_hits(scored, k)
+
+    def fetch_hits(self, scored: list[tuple[int, float, dict[str, Any]]], k: int) -> list[Hit]:
+        """The first k candidates that are live in the store. Fetches exactly k first (each
+        row costs DuckDB time), then more only if some were missing."""
+        hits: list[Hit] = []
+        pos = 0
+        while len(hits) < k and pos < len(scored):
+            want = k - len(hits) + (8 if pos else 0)
+            head = scored[pos : pos + want]
+            pos += len(head)
+            records = self.repo.get_many([seq for seq, _, _ in head])
+            for seq, score, parts in head:
+                rec = records.get(seq)
+                if rec is None or rec.state is not State.LIVE:
+                    continue
+                for key in ("vector", "keyword"):
+                    parts.setdefault(key, None)
+                    parts.setdefault(f"{key}_rank", None)
+                hits.append(Hit(rec, round(score, 6), dict(parts)))
+                if len(hits) == k:
+                    break
+        return hits

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from magray_tui.memory import mutations as ops
 from magray_tui.memory.indexes import Progress
-from magray_tui.memory.records import MemoryError_, State
+from magray_tui.memory.records import Filters, MemoryError_, State
 from magray_tui.regular_file import open_regular
 
 if TYPE_CHECKING:
-    from magray_tui.memory.service import MemoryService
+    from magray_tui.memory.core import HasCore
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
@@ -43,15 +44,15 @@ class ImportReport:
         }
 
 
-def export_jsonl(svc: MemoryService, path: Path, *, include_forgotten: bool = False) -> int:
+def export_jsonl(svc: HasCore, path: Path, *, include_forgotten: bool = False) -> int:
     """Write every live memory (and tombstones if asked) with access stats; atomic."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    filters = svc.filters(state=None if include_forgotten else State.LIVE)
+    filters = Filters(state=None if include_forgotten else State.LIVE)
     n = 0
     try:
         with tmp.open("w", encoding="utf-8") as out:
-            for record in svc.store.iter_records(filters):
+            for record in svc.core.repo.iter_records(filters):
                 out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
                 n += 1
             out.flush()
@@ -77,7 +78,7 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
     return lines
 
 
-def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
+def _parse_line(svc: HasCore, line: str) -> tuple[dict[str, Any], bool]:
     """One line as a store row, and whether the line named its id; MemoryError_ if bad."""
     if line == "\0too-long":
         raise MemoryError_(f"line longer than {MAX_LINE_BYTES} bytes")
@@ -87,20 +88,19 @@ def _parse_line(svc: MemoryService, line: str) -> tuple[dict[str, Any], bool]:
         raise MemoryError_(f"not JSON ({exc.msg})") from None
     except RecursionError:
         raise MemoryError_("JSON nested too deeply") from None
-    row = svc._prepare(item, default_source="import")
+    row = ops.prepare(svc.core, item, default_source="import")
     return row, bool(item.get("id"))
 
 
 def import_jsonl(
-    svc: MemoryService,
+    svc: HasCore,
     path: Path,
     *,
     skip_bad: bool = False,
     allow_duplicates: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    if svc.read_only:
-        raise MemoryError_(svc.store.note or "the memory database is open read-only")
+    svc.core.require_writable()
     report = ImportReport()
     rows: list[tuple[dict[str, Any], bool]] = []
     seen: set[str] = set()
@@ -121,24 +121,24 @@ def import_jsonl(
             continue
         seen.add(row["id"])
         rows.append((row, named))
-    existing = svc.store.existing_ids([r["id"] for r, _ in rows])
+    existing = svc.core.repo.existing_ids([r["id"] for r, _ in rows])
     fresh = [(r, named) for r, named in rows if r["id"] not in existing]
     if not allow_duplicates:
         fresh, report.skipped_same_text = _drop_same_text(svc, fresh)
     report.skipped_existing = len(rows) - len(fresh)
     if fresh:
-        svc._insert([r for r, _ in fresh], progress=progress)
+        ops.insert_rows(svc.core, [r for r, _ in fresh], progress=progress)
     report.imported = len(fresh)
     return report
 
 
 def _drop_same_text(
-    svc: MemoryService, rows: list[tuple[dict[str, Any], bool]]
+    svc: HasCore, rows: list[tuple[dict[str, Any], bool]]
 ) -> tuple[list[tuple[dict[str, Any], bool]], int]:
     """Lines without an id whose text the same layer already holds (in the store or
     earlier in the file) are already present."""
     key = lambda row: (row["content_hash"], row["layer"].value)  # noqa: E731
-    present = svc.store.existing_hashes([key(r) for r, named in rows if not named])
+    present = svc.core.repo.existing_hashes([key(r) for r, named in rows if not named])
     kept, dropped = [], 0
     for row, named in rows:
         if not named:

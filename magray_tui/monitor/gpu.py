@@ -315,4 +315,4 @@ class GpuMonitor:
 
 def monitor_for(services: Any) -> GpuMonitor:
     """The process's GPU monitor, built once and closed with the services."""
-    return services.shared(SERVICE_NAME, lambda s: GpuMonitor.from_settings(s.settings))
+    return services.gpu

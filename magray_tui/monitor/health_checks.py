@@ -53,6 +53,7 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
         "schema_latest": schema.LATEST,
         "read_only": store.read_only,
         "note": store.note,
+        "warning": store.warning,
         "counts": counts,
         "live": live,
     }
@@ -68,6 +69,8 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
             f"schema version {version} of {schema.LATEST}: open it read-write once to migrate",
             **details,
         )
+    if store.warning:  # writes lost with a damaged or missing WAL (db/wal_guard.py)
+        return degraded("database", store.warning, **details)
     if store.read_only:
         return degraded("database", store.note or "open read-only", **details)
     return ok(
@@ -78,27 +81,15 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
 
 
 def _index_counts(memory: MemoryService, which: str) -> tuple[int, int, int, int]:
-    """(entries, live records, watermark, store rev) of one index, read consistently.
-
-    A write commits to the store before the indexes follow, so a reading taken between the
-    two disagrees for a moment: on a mismatch, read again under the service's writer lock.
-    """
-
-    def read() -> tuple[int, int, int, int]:
-        index = getattr(memory.indexes, which)
-        store = memory.store
-        return len(index), store.live_count(), index.watermark, store.max_rev()
-
-    first = read()
-    if first[0] == first[1] and first[2] >= first[3]:
-        return first
-    lock = memory._write_lock  # the lock every store write + index follow runs under
-    if not lock.acquire(timeout=LOCK_WAIT_S):
-        return first
-    try:
-        return read()
-    finally:
-        lock.release()
+    """(entries, live records, watermark, store rev) of one index, read consistently."""
+    status = memory.index_status(wait=LOCK_WAIT_S)
+    prefix = "vector" if which == "vectors" else "keyword"
+    return (
+        status[f"{prefix}_entries"],
+        status["live_records"],
+        status[f"{prefix}_watermark"],
+        status["store_rev"],
+    )
 
 
 def _check_index(
@@ -113,7 +104,7 @@ def _check_index(
         "watermark": watermark,
         "store_rev": rev,
     }
-    read_only = bool(memory.indexes.read_only)
+    read_only = memory.read_only
     if which == "vectors":
         params = memory.indexes.vectors.params
         details.update(dim=params.dim, m=params.m, ef_search=params.ef_search)

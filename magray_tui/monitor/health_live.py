@@ -85,13 +85,11 @@ def collect_live(
     latencies, counters = registry.snapshot()
     if memory is None:
         return LiveMetrics(latencies, counters)
-    from magray_tui.memory.store_lifecycle import last_cycle
-
     embedder = memory.embedder
     cache = embedder.cache_stats() if hasattr(embedder, "cache_stats") else {}
     try:
         counts = counts if counts is not None else memory.store.counts()
-        last = last_cycle(memory.store)
+        last = memory.last_cycle()
     except Exception as exc:  # the store closing under a refresh: the checks say more
         log.warning("could not read memory counts: %s", exc)
         counts, last = counts or {}, None

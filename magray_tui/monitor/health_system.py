@@ -46,10 +46,7 @@ def check_llm(settings: Settings, services: Any = None) -> CheckResult:
         if exc.name in (LLM_CLIENT_MODULE, "magray_tui.llm"):
             return skipped("llm", "not configured: this build has no LLM client")
         raise
-    if services is not None:
-        client = services.shared("llm", lambda s: module.LLMClient(s.settings))
-    else:
-        client = module.LLMClient(settings)
+    client = services.llm if services is not None else module.LLMClient(settings)
     try:
         rows = list(client.status())
     except Exception as exc:

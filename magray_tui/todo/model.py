@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from magray_tui.errors import MagrayError
 
-class TaskError(Exception):
+
+class TaskError(MagrayError):
     """A task operation that cannot be done; the message is one line meant for the user."""
 
 

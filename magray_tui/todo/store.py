@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from magray_tui.db.columns import object_array
 from magray_tui.todo.model import Priority, Task, TaskState
 
 if TYPE_CHECKING:
     import duckdb
 
-    from magray_tui.memory.store import Store
+    from magray_tui.db import Database
 
 TASK_COLUMNS = (
     "id, num, title, description, state, priority, created_at, updated_at, started_at, "
@@ -31,9 +32,9 @@ SMALL = 16  # up to this many rows: plain INSERTs; more: one scan of NumPy colum
 
 
 class TaskStore:
-    """Reads and writes task rows through the shared `Store`'s per-thread cursor."""
+    """Reads and writes task rows through the shared database's per-thread cursor."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self.store = store
 
     def _cur(self) -> duckdb.DuckDBPyConnection:
@@ -42,17 +43,13 @@ class TaskStore:
     # ---- reading ---------------------------------------------------------------------
     def load(self) -> tuple[int, dict[str, Task]]:
         """(rev, every task by id), read in one transaction so the two agree."""
-        cur = self._cur()
-        cur.execute("BEGIN TRANSACTION")
-        try:
+        with self.store.transaction(write=False) as cur:
             rev = self._rev(cur)
             rows = cur.execute(f"SELECT {TASK_COLUMNS} FROM tasks").fetchall()
             edges = cur.execute(
                 "SELECT d.task, list(d.depends_on ORDER BY t.num) FROM task_deps d "
                 "JOIN tasks t ON t.id = d.depends_on GROUP BY d.task"
             ).fetchall()
-        finally:
-            cur.execute("COMMIT")
         deps = {task: tuple(ons) for task, ons in edges}
         return rev, {row[0]: row_to_task(row, deps.get(row[0], ())) for row in rows}
 
@@ -75,16 +72,9 @@ class TaskStore:
     # ---- writing (call inside `transaction`) -------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One DuckDB transaction on this thread's cursor, under the store's write lock."""
-        with self.store.write_lock:
-            cur = self._cur()
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                yield cur
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+        """One write transaction of the shared database (`Database.transaction`)."""
+        with self.store.transaction() as cur:
+            yield cur
 
     def next_nums(self, cur: duckdb.DuckDBPyConnection, n: int) -> list[int]:
         if n <= 0:
@@ -189,11 +179,7 @@ def row_to_task(row: Sequence[Any], deps: tuple[str, ...]) -> Task:
     )
 
 
-def _obj(values: Any) -> np.ndarray:
-    items = list(values)
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = items
-    return arr
+_obj = object_array
 
 
 def _row(t: Task) -> list[Any]:

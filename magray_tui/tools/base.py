@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from magray_tui.errors import MagrayError
+
 
 @dataclass(frozen=True)
 class ToolSpec:
@@ -61,7 +63,7 @@ class ToolResult:
     summary: str  # one line for the chat log
 
 
-class ToolError(Exception):
+class ToolError(MagrayError):
     """A call that cannot be done; the message is one readable line for user and model."""
 
 

@@ -145,7 +145,7 @@ def test_failed_search_counts_an_error(memory: MemoryService, monkeypatch) -> No
     def broken(*args, **kwargs):
         raise RuntimeError("index went away")
 
-    monkeypatch.setattr("magray_tui.memory.service.hybrid_search", broken)
+    monkeypatch.setattr(memory.core.retriever, "search", broken)
     with pytest.raises(RuntimeError):
         memory.search("ravens")
     assert _delta(before, "search.errors") == 1 and _delta(before, "search") == 1

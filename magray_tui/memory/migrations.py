@@ -1,0 +1,79 @@
+"""The memory domain's schema migrations (versions 1-3): records, vectors' bookkeeping,
+access events, history. Pure data; `magray_tui.db.catalog` orders every domain's list."""
+
+from __future__ import annotations
+
+from magray_tui.db.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "memories, meta and change tracking",
+        (
+            "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+            "CREATE SEQUENCE IF NOT EXISTS memory_seq START 1",
+            "CREATE SEQUENCE IF NOT EXISTS change_rev START 1",
+            """CREATE TABLE IF NOT EXISTS memories (
+                seq BIGINT PRIMARY KEY,
+                id VARCHAR NOT NULL UNIQUE,
+                layer VARCHAR NOT NULL,
+                text VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL DEFAULT 'note',
+                tags VARCHAR[] NOT NULL DEFAULT [],
+                source VARCHAR NOT NULL DEFAULT 'manual',
+                session VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                layer_since TIMESTAMP NOT NULL,
+                last_access TIMESTAMP,
+                access_count INTEGER NOT NULL DEFAULT 0,
+                importance DOUBLE NOT NULL DEFAULT 0.5,
+                pinned BOOLEAN NOT NULL DEFAULT false,
+                content_hash VARCHAR NOT NULL,
+                metadata VARCHAR NOT NULL DEFAULT '{}',
+                state VARCHAR NOT NULL DEFAULT 'live',
+                forgotten_at TIMESTAMP,
+                rev BIGINT NOT NULL
+            )""",
+            # Purged rows leave a trace so derived indexes can drop them when catching up.
+            "CREATE TABLE IF NOT EXISTS purged (seq BIGINT NOT NULL, rev BIGINT NOT NULL)",
+        ),
+    ),
+    Migration(
+        2,
+        "access events and history of moves",
+        (
+            # One row per retrieval: the promotion engine's raw material.
+            """CREATE TABLE IF NOT EXISTS access_events (
+                seq BIGINT NOT NULL,
+                ts TIMESTAMP NOT NULL,
+                session VARCHAR,
+                score DOUBLE,
+                rank INTEGER
+            )""",
+            "CREATE SEQUENCE IF NOT EXISTS history_seq START 1",
+            """CREATE TABLE IF NOT EXISTS memory_history (
+                hid BIGINT PRIMARY KEY,
+                record_id VARCHAR NOT NULL,
+                ts TIMESTAMP NOT NULL,
+                action VARCHAR NOT NULL,
+                from_layer VARCHAR,
+                to_layer VARCHAR,
+                actor VARCHAR NOT NULL,
+                reason VARCHAR,
+                details VARCHAR NOT NULL DEFAULT '{}'
+            )""",
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        3,
+        "merges and policy bookkeeping",
+        (
+            # A merged record is hidden like a tombstone and points at the survivor.
+            "ALTER TABLE memories ADD COLUMN IF NOT EXISTS merged_into VARCHAR",
+        ),
+    ),
+)
