@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
@@ -28,6 +28,7 @@ from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.commands import MagrayCommands
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.jobs import JobRegistry
+from magray_tui.tui.key_routing import KeyRouter, install_alt_digits
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpKey, Pane, PaneEnv
 from magray_tui.tui.panes.memory_browser import MemoryBrowser
@@ -52,14 +53,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+install_alt_digits()  # ESC+digit (tmux, xterm) is Alt+digit, before any key is read
+
+
 def _pane_bindings() -> list[Binding]:
-    """1-5 switch panes (when no text field has the focus); Alt+1-5 switch from anywhere."""
+    """1-5 switch panes (when no text field has the focus); Alt+1-5 (ESC+digit, also Esc
+    then a digit) and Ctrl+1-5 (where the terminal reports it: kitty, WezTerm, foot,
+    iTerm2 with CSI u) switch from anywhere."""
     keys = []
     for n, cls in enumerate(PANES, 1):
         action = f"show_pane('{cls.PANE_ID}')"
         keys.append(Binding(str(n), action, cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"))
         alt_id = f"pane.{cls.PANE_ID}.alt"
-        keys.append(Binding(f"alt+{n}", action, cls.TITLE, show=False, priority=True, id=alt_id))
+        keys.append(
+            Binding(f"alt+{n},ctrl+{n}", action, cls.TITLE, show=False, priority=True, id=alt_id)
+        )
     return keys
 
 
@@ -114,6 +122,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         self._open_done = threading.Event()
         self._cycle_lock = threading.Lock()  # one promotion cycle at a time
         self._closing = False
+        self._keys = KeyRouter()
         self.state_file = settings.paths.state / "tui.json"
         # A few tiny local files, read before the first frame so the chosen theme shows
         # from the start instead of flashing the default.
@@ -260,17 +269,44 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         # cleanly (else nanobind reports "leaked" objects on the terminal at exit).
         gc.unfreeze()
 
+    # ---- keys ----------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._keys.sent(event, self.focused or self.screen)
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key came back unhandled. If it was sent to a widget that has lost the focus
+        to a text field since (`/` then fast typing), type it there: it is not a command."""
+        field = self._keys.retarget(event, self.focused)
+        if field is not None:
+            event.prevent_default()  # not App._on_key: no binding lookup
+            field._forward_event(events.Key(event.key, event.character))
+
     # ---- panes, help, themes -------------------------------------------------------------
     def action_show_pane(self, pane_id: str) -> None:
+        pane = self.pane(pane_id)
+        tabs = self.query_one("#panes", TabbedContent)
+        if tabs.active == f"tab-{pane_id}":
+            # Already shown: keep the focus where it is (or give it back).
+            if self.focused is None:
+                pane.focus_default()
+            return
         # Drop the focus first: a focused widget left in the hidden pane would pull the
         # tabs back to it (TabbedContent follows focus).
         self.screen.set_focus(None)
-        self.query_one("#panes", TabbedContent).active = f"tab-{pane_id}"
+        tabs.active = f"tab-{pane_id}"
+        if pane.is_mounted:
+            # Now, not after the next frame: keys typed right after the pane's number
+            # must find the focus where the pane puts it.
+            pane.focus_default()
 
     @on(TabbedContent.TabActivated, "#panes")
     def pane_activated(self) -> None:
         pane = self.active_pane
-        self.call_after_refresh(pane.focus_default)
+        focused = self.focused
+        if focused is None or pane not in focused.ancestors_with_self:
+            self.call_after_refresh(pane.focus_default)  # a tab clicked, or built just now
         if self.ui_state.pane != pane.PANE_ID:
             self.ui_state.pane = pane.PANE_ID
             self.save_ui_state()

@@ -89,7 +89,13 @@ class Pane(Widget):
 
     def focus_default(self) -> None:
         """Put the focus where a user of this pane starts."""
-        self.focus()
+        self.focus_now(self)
+
+    def focus_now(self, widget: Widget) -> None:
+        """Focus `widget` at once. (`Widget.focus` waits a turn of the message loop, and
+        keys read in between would still go to the old focus.)"""
+        if widget.is_attached and widget.focusable:
+            widget.screen.set_focus(widget)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands this pane offers in the palette right now (only valid ones)."""

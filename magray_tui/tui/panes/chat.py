@@ -97,7 +97,7 @@ class ChatPane(ChatEvents, Pane):
         return self.query_one(ChatInput)
 
     def focus_default(self) -> None:
-        self.input.focus()
+        self.focus_now(self.input)
 
     def help_info(self, keymap: dict[str, str]) -> HelpInfo:
         """The pane's keys plus those of a selected message (c, b), even before one exists."""

@@ -204,9 +204,9 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def focus_default(self) -> None:
         if self.workspace_ready and self.backend is not None:
-            self.table.focus()
+            self.focus_now(self.table)
         else:
-            self.focus()
+            self.focus_now(self)
 
     @property
     def table(self) -> RecordTable:
@@ -356,7 +356,8 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     # ---- navigation ----------------------------------------------------------------------
     def action_focus_search(self) -> None:
-        self.query_one("#memory-query", Input).focus()
+        # At once: the keys typed right after `/` must find the search box focused.
+        self.focus_now(self.query_one("#memory-query", Input))
 
     def action_focus_results(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)
