@@ -20,10 +20,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.commands import MagrayCommands
 from magray_tui.tui.errors import report_failure
@@ -304,6 +306,8 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     @on(TabbedContent.TabActivated, "#panes")
     def pane_activated(self) -> None:
         pane = self.active_pane
+        pane.data_may_have_changed()  # e.g. the chat stored memories while it was hidden
+        self.refresh_counts()
         focused = self.focused
         if focused is None or pane not in focused.ancestors_with_self:
             self.call_after_refresh(pane.focus_default)  # a tab clicked, or built just now
@@ -324,6 +328,25 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             if isinstance(b, Binding) and b.id
         )
         self.push_screen(HelpScreen(pane.help_info(self.user_keymap), everywhere))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Toasts carry stored and model text (a memory's snippet, a path, a provider's
+        # error): control characters are made visible here, once for every toast.
+        super().notify(
+            for_terminal(message),
+            title=one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Our palette has "Change theme"; Textual's "Theme" would be a duplicate.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from magray_tui.terminal_text import one_line
+
 
 def age(then: datetime | None, now: datetime) -> str:
     """A compact age like `45s`, `12m`, `3h`, `5d`, `8w`, `2y`."""
@@ -18,9 +20,9 @@ def age(then: datetime | None, now: datetime) -> str:
 
 
 def snippet(text: str, width: int = 70) -> str:
-    """One line of `text`: whitespace collapsed, cut with an ellipsis."""
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    """One line of `text`: whitespace collapsed, control characters made visible, cut
+    with an ellipsis."""
+    return one_line(text, width)
 
 
 def when(value: datetime | None) -> str:

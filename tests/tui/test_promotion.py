@@ -126,7 +126,10 @@ async def test_promoting_a_near_duplicate_merges_it_and_undo_splits(app, seeded_
         await pilot.press("p")
         await wait_until(pilot, lambda: stored(app, "m-tea-again").state.value == "merged")
         assert stored(app, "m-tea-again").merged_into == "m-tea"
-        assert any("Merged into m-tea (near-duplicate)" in n for n in app.notes)
+        # The toast follows the write (the store is seen changed first).
+        await wait_until(
+            pilot, lambda: any("Merged into m-tea (near-duplicate)" in n for n in app.notes)
+        )
         await wait_until(pilot, lambda: "m-tea-again" not in result_ids(app))
         table = app.query_one(RecordTable)
         assert table.selected.record.id == "m-tea"  # the cursor follows to the survivor

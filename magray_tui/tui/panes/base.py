@@ -87,6 +87,11 @@ class Pane(Widget):
     def backend_failed(self, message: str) -> None:
         """The services could not be opened; `message` says why."""
 
+    def data_may_have_changed(self) -> None:
+        """Something outside this pane may have written (a chat turn, a background job,
+        another process), or the pane is being shown: reload if what it shows is stale.
+        Called on the UI thread; a pane checks cheaply (a revision) in a worker."""
+
     def focus_default(self) -> None:
         """Put the focus where a user of this pane starts."""
         self.focus_now(self)

@@ -124,6 +124,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     class MemoryChanged(Message):
         """The store changed, so counts shown elsewhere (the header) are stale."""
 
+    class RevisionChecked(Message):
+        def __init__(self, revision: int) -> None:
+            super().__init__()
+            self.revision = revision
+
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
         self.add_class("-loading")  # before mount: toggling a class later restyles the subtree
@@ -136,6 +141,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self._pending_record: str | None = None  # show_record before the workspace is up
         self.ingest_state = IngestState()
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
+        self._revision: int | None = None  # the store revision last checked
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -187,6 +193,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         else:
             self.refresh_results()
         self.load_facets()
+        self.data_may_have_changed()  # learn the revision the results answer
         if self.can_ingest():
             self.resume_watching()
         self.refresh_keys()
@@ -280,6 +287,22 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     def filters_changed(self) -> None:
         self.refresh_results()
 
+    def data_may_have_changed(self) -> None:
+        if self.memory is not None and self.workspace_ready:
+            self.check_revision()
+
+    @work(thread=True, exclusive=True, group="memory-revision", exit_on_error=False)
+    def check_revision(self) -> None:
+        revision = self.memory.stats()["indexes"]["store_rev"]
+        self.post_message(self.RevisionChecked(revision))
+
+    def on_memory_browser_revision_checked(self, message: RevisionChecked) -> None:
+        known, self._revision = self._revision, message.revision
+        if known is not None and known != message.revision:
+            # Written elsewhere (the chat, a background distillation, a tool): show it.
+            self.reload_keeping_selection()
+            self.load_facets()
+
     def on_memory_browser_memory_changed(self) -> None:
         # New kinds or tags may have come with the change (this message bubbles on to
         # the app, which recounts the header).
@@ -343,6 +366,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             "memory-query": "Memory search",
             "memory-detail": "Loading history",
             "memory-facets": "Loading kinds and tags",
+            "memory-revision": "Checking for changes",
             "ingest": "Ingest",
             "watch": "Watching a folder",
             "watched-io": "Watched folders",

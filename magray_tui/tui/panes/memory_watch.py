@@ -64,7 +64,9 @@ class MemoryWatch(_Base):
         if (running is not None and not running.watcher.stopped) or not self.can_ingest():
             return
         if not os.path.isdir(path):
-            self.notify(f"Not watching {path}: the folder is missing.", severity="warning")
+            self.notify(
+                f"Not watching {path}: the folder is missing.", severity="warning", markup=False
+            )
             return
         from magray_tui.ingest import IngestOptions, Watcher
 

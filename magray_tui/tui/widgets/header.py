@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from magray_tui.terminal_text import one_line
+
 LAYERS = ("interact", "insights", "assets")
 
 
@@ -35,7 +37,7 @@ class AppHeader(Widget):
         parts: list[tuple[str, str] | str] = []
         if not compact:
             parts += [("magray", "bold $primary"), sep, ("model ", "dim")]
-        model = self.model.split(" (")[0] if compact else self.model
+        model = one_line(self.model.split(" (")[0] if compact else self.model)
         parts.append(model or "?")
         if self.state == "loading":
             parts.append((" (loading…)", "dim italic"))
