@@ -18,6 +18,7 @@ looked up as a command.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from enum import Enum
 
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
@@ -67,3 +68,27 @@ class KeyRouter:
         if focused is None or focused is target or not takes_text(focused):
             return None
         return focused
+
+
+class LeavingInput(Input):
+    """A search box that Esc or Down leaves at once, and that hands on the keys of a burst
+    that reach it after it lost the focus: `Esc f` typed fast forgets the selected memory
+    instead of typing `f` into the box (the box read both keys before Esc's binding ran)."""
+
+    def __init__(self, *, leave: Callable[[], None], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._leave = leave
+
+    async def _on_key(self, event: Key) -> None:
+        focused = self.app.focused  # (`has_focus` follows a Blur event: later)
+        if focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(Key(event.key, event.character))
+            return
+        if event.key in ("escape", "down"):
+            event.stop()
+            event.prevent_default()
+            self._leave()
+            return
+        await super()._on_key(event)

@@ -38,6 +38,23 @@ async def test_keys_typed_fast_after_slash_reach_the_search_box(make_app, seeded
         assert app.screen is app.screen_stack[0]  # no editor opened by `e`
 
 
+async def test_esc_then_a_pane_key_typed_fast_leaves_the_box_and_runs_the_key(
+    make_app, seeded_settings
+):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        browser = app.query_one("#pane-memory")
+        query = browser.query_one("#memory-query", Input)
+        burst(app, "/cat")
+        await wait_until(pilot, lambda: browser.shown_query == "cat", what="results for cat")
+        selected = browser.table.selected.record.id
+        app.post_message(events.Key("escape", "\x1b"))
+        app.post_message(events.Key("i", "i"))  # pin, typed right after Esc
+        await wait_until(pilot, lambda: app.backend.memory.get(selected).pinned, what="pinned")
+        assert query.value == "cat" and browser.table.has_focus
+
+
 async def test_keys_typed_fast_after_a_pane_switch_reach_the_prompt(make_app, seeded_settings):
     app = make_app(seeded_settings)
     async with app.run_test(size=(120, 36)) as pilot:

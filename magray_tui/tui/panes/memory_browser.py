@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from magray_tui.tui.errors import report_failure
+from magray_tui.tui.key_routing import LeavingInput
 from magray_tui.tui.panes.base import Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
@@ -136,7 +137,8 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.tombstones = False
         self._generation = 0
         self.shown_query: str | None = None  # the query the results on screen answer
-        self._undo: list[Record] = []
+        self._undo: list[Record] = []  # this session's forgets, for `u`
+        self._changed: list[str] = []  # records changed by lifecycle keys, for `z`
         self._debounce: Timer | None = None
         self._pending_record: str | None = None  # show_record before the workspace is up
         self.ingest_state = IngestState()
@@ -163,7 +165,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         await self.mount(
             Vertical(
                 Horizontal(
-                    Input(placeholder="Search memories (/)", id="memory-query"),
+                    LeavingInput(
+                        leave=self.action_focus_results,
+                        placeholder="Search memories (/)",
+                        id="memory-query",
+                    ),
                     *self.filter_selects(),
                     id="memory-toolbar",
                 ),

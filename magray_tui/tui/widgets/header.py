@@ -50,8 +50,8 @@ class AppHeader(Widget):
             for n, layer in enumerate(LAYERS):
                 if n:
                     parts.append((" · ", "dim"))
-                parts += [f"{layer} ", (str(self.counts.get(layer, 0)), "bold")]
-            parts.append((f" · forgotten {self.counts.get('forgotten', 0)}", "dim"))
+                parts += [f"{layer} ", (f"{self.counts.get(layer, 0):,}", "bold")]
+            parts.append((f" · forgotten {self.counts.get('forgotten', 0):,}", "dim"))
         if self.note:
             parts += [sep, ("read-only", "bold $warning")]
         return Content.assemble(*parts)
