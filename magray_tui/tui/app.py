@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -38,7 +40,7 @@ from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
 from magray_tui.tui.preferences import Preferences
 from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
 from magray_tui.tui.screens.help import HelpScreen
-from magray_tui.tui.state import UiState
+from magray_tui.tui.state import FirstWindow, UiState
 from magray_tui.tui.themes import DEFAULT_THEME
 from magray_tui.tui.widgets.header import AppHeader
 from magray_tui.tui.widgets.progress import JobProgress
@@ -129,6 +131,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         # A few tiny local files, read before the first frame so the chosen theme shows
         # from the start instead of flashing the default.
         self.ui_state = UiState.load(self.state_file)
+        self.first_window = FirstWindow(settings.paths.state)
         self.startup_problems: list[str] = []
         self.startup_problems += self._register_themes()
         # Set before mount: a theme change after mount restyles every widget (~0.3 s).
@@ -267,6 +270,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             self._open_done.wait(wait_s)
         if self._opened is not None:
             self._opened.close()
+        self.first_window.release()
         # Frozen objects are never finalised: give them back so native libraries shut down
         # cleanly (else nanobind reports "leaked" objects on the terminal at exit).
         gc.unfreeze()
@@ -313,7 +317,8 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             self.call_after_refresh(pane.focus_default)  # a tab clicked, or built just now
         if self.ui_state.pane != pane.PANE_ID:
             self.ui_state.pane = pane.PANE_ID
-            self.save_ui_state()
+            if self.first_window.first:  # a second window leaves the first one's pane
+                self.save_ui_state("pane")
 
     def action_help(self) -> None:
         pane = (
@@ -362,11 +367,18 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def run_app(ctx: AppContext) -> int:
-    """Run the TUI until the user quits; returns the process exit code."""
+def run_app(ctx: AppContext) -> NoReturn:
+    """Run the TUI until the user quits, then end the process."""
     app = MagrayApp(ctx.settings())
     try:
         result = app.run()
     finally:
         app.close_backend()
-    return result if isinstance(result, int) else (app.return_code or 0)
+    code = result if isinstance(result, int) else (app.return_code or 0)
+    # Everything durable is closed now. The interpreter's own teardown (collecting the heap
+    # of litellm, onnxruntime and the models, unloading them) took ~2 s after Ctrl+Q:
+    # flush what is buffered and leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

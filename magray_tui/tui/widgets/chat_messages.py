@@ -168,9 +168,10 @@ class ToolEntry(ChatEntry):
         mark = "✓" if ok else "✗"
         self.set_class(not ok, "-failed")
         if self._collapsible is not None:
-            self._collapsible.title = _title(
-                f"{mark} {_short(self.tool_name, 40)}: {_short(summary, 100)}"
-            )
+            # A refusal's summary already names the tool ("shell: the shell tool is off").
+            named = summary.startswith(f"{self.tool_name}:")
+            head = "" if named else f"{_short(self.tool_name, 40)}: "
+            self._collapsible.title = _title(f"{mark} {head}{_short(summary, 100)}")
         lines = output.splitlines()
         shown = "\n".join(lines[:TOOL_OUTPUT_LINES])
         if len(lines) > TOOL_OUTPUT_LINES:
