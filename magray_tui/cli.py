@@ -79,12 +79,19 @@ def main(ctx: click.Context, home: Path | None, log_level: str | None) -> None:
     protect_process()
     ctx.obj = AppContext(home=home, log_level=log_level.upper() if log_level else None)
     if ctx.invoked_subcommand is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # `magray > file` or `magray | less`: a full-screen app would draw into the
+            # pipe and wait for keys that never come.
+            raise click.ClickException(
+                "the TUI needs a terminal (standard input and output are not one); "
+                "run a subcommand instead, e.g. `magray memory list` (see `magray --help`)"
+            )
         ctx.obj.settings()  # a malformed config stops here with a one-line message
         try:
             from magray_tui.tui.app import run_app
         except ImportError:
             raise click.ClickException("the TUI is not built yet; see `magray --help`") from None
-        sys.exit(run_app(ctx.obj))
+        run_app(ctx.obj)  # ends the process
 
 
 if __name__ == "__main__":

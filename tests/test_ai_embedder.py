@@ -343,3 +343,19 @@ def test_threads_get_the_same_answers(tmp_path: Path) -> None:
         np.testing.assert_allclose(got, want, atol=1e-6)
     assert emb.stats()["batches_run"] == 13 * 3  # 9 texts in batches of 4
     assert emb.last_batch_ms > 0
+
+
+def test_a_query_does_not_wait_behind_a_bulk_batch(embedder) -> None:
+    """Search as you type during an ingest: the query embeds while a bulk batch holds the
+    run (here: the bulk run lock held by this test), and gives the same vector as alone."""
+    alone = embedder.embed_query("who owns the billing service")
+    embedder.cache.clear()
+    result: list[np.ndarray] = []
+    with embedder._run_lock:  # a bulk batch in flight
+        worker = threading.Thread(
+            target=lambda: result.append(embedder.embed_query("who owns the billing service"))
+        )
+        worker.start()
+        worker.join(30)
+        assert result, "the query waited for the bulk batch"
+    np.testing.assert_allclose(result[0], alone, atol=1e-5)

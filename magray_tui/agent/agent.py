@@ -308,6 +308,8 @@ class Agent:
     def _distil_later(self, session: ChatSession, text: str, info: ModelInfo) -> None:
         if not self.settings.agent.distil or info.offline:
             return  # the small offline model cannot be trusted to extract facts; /remember can
+        if self.llm().missing_key(info) is not None:
+            return  # the reply came from a fallback: the model itself cannot be called
         from magray_tui.agent.distil import distil_facts
 
         thread = threading.Thread(

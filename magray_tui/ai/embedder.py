@@ -6,6 +6,7 @@ longest text of each batch (padding costs time linearly); results go back in inp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -151,7 +152,10 @@ class Embedder:
         return self.embed_documents_with_info(texts).vectors
 
     def embed_query(self, text: TextLike) -> np.ndarray:
-        return self._embed([text], self.manifest.query_prefix).vectors[0]
+        # A query is someone waiting (search as you type, the chat's retrieval): it runs
+        # beside a bulk embedding instead of queueing behind it. ORT sessions accept
+        # concurrent runs; behind an ingest's batches a search waited 16 s on a busy CPU.
+        return self._embed([text], self.manifest.query_prefix, interactive=True).vectors[0]
 
     def embed_documents_with_info(self, texts: Sequence[TextLike]) -> EmbedResult:
         return self._embed(texts, self.manifest.document_prefix)
@@ -199,7 +203,9 @@ class Embedder:
             text = data.decode("utf-8")
         return text, data, cut
 
-    def _embed(self, texts: Sequence[TextLike], prefix: str) -> EmbedResult:
+    def _embed(
+        self, texts: Sequence[TextLike], prefix: str, *, interactive: bool = False
+    ) -> EmbedResult:
         if isinstance(texts, str | bytes):
             raise TypeError("expected a sequence of texts, got a single text")
         n = len(texts)
@@ -223,7 +229,7 @@ class Embedder:
         if todo:
             encodings = self.tokenizer.encode_batch(prepared)
             seqs = [enc.ids or [self.pad_id] for enc in encodings]  # never zero tokens
-            vectors = self._run_sorted(seqs)
+            vectors = self._run_sorted(seqs, interactive=interactive)
             for j, i in enumerate(todo):
                 out[i] = vectors[j]
                 truncated[i] = cut_flags[j] or bool(encodings[j].overflowing)
@@ -233,7 +239,7 @@ class Embedder:
             self.truncated_count += sum(truncated)
         return EmbedResult(out, truncated)
 
-    def _run_sorted(self, seqs: list[list[int]]) -> np.ndarray:
+    def _run_sorted(self, seqs: list[list[int]], *, interactive: bool = False) -> np.ndarray:
         """Run batches of similar length; return rows in the order of `seqs`."""
         result = np.empty((len(seqs), self.dim), dtype=np.float32)
         # The budget bounds host memory (the CPU arena); on CUDA the batch size already
@@ -242,7 +248,7 @@ class Embedder:
         budget = 1 << 62 if on_cuda else self.batch_tokens
         for idx in plan_batches([len(s) for s in seqs], self.batch_size, budget):
             with metrics.timer("embed"):  # per batch, for the Health pane's percentiles
-                result[idx] = self.run_batch([seqs[i] for i in idx])
+                result[idx] = self.run_batch([seqs[i] for i in idx], interactive=interactive)
             metrics.count("embed.texts", len(idx))
         return result
 
@@ -271,11 +277,13 @@ class Embedder:
             feeds[name] = value.astype(dtype, copy=False)
         return feeds
 
-    def run_batch(self, seqs: Sequence[Sequence[int]]) -> np.ndarray:
-        """Token ids of one batch -> pooled (and normalised) float32 rows."""
+    def run_batch(self, seqs: Sequence[Sequence[int]], *, interactive: bool = False) -> np.ndarray:
+        """Token ids of one batch -> pooled (and normalised) float32 rows. Bulk batches
+        run one at a time (which also keeps their timings honest); an `interactive` one
+        (a query) does not wait for them."""
         ids, mask = self.pad(seqs)
         feeds = self.make_feeds(ids, mask)
-        with self._run_lock:  # one run at a time; the lock also keeps timings honest
+        with contextlib.nullcontext() if interactive else self._run_lock:
             t0 = time.perf_counter()
             hidden = self.runner.run(feeds)
             ms = (time.perf_counter() - t0) * 1000

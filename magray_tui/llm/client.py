@@ -230,6 +230,10 @@ class LLMClient:
         first = self._active or self.resolve()
         errors: list[LLMError] = []
         for position, info in enumerate(self._chain(first)):
+            missing = self.missing_key(info)
+            if missing is not None:  # cannot work: say why, no retries, no breaker count
+                errors.append(missing)
+                continue
             breaker = self.breaker(info)
             if not breaker.allow():
                 state = breaker.state()
@@ -319,6 +323,19 @@ class LLMClient:
         with self._lock:
             if self._active is not None and self._active.model == info.model:
                 self._active = dataclasses.replace(self._active, supports_tools=False)
+
+    def missing_key(self, info: ModelInfo) -> LLMError | None:
+        """The error to give for a hosted provider's model when its API key is not in the
+        environment (a call would only fail, and litellm words it as a server error)."""
+        env = providers.key_env(info.provider)
+        if env is None or info.api_base or info.offline or self.env.get(env, "").strip():
+            return None
+        return LLMError(
+            f"{env} not set: {info.model} needs it (set it in the environment, or pick "
+            "another model with /model)",
+            kind="auth",
+            model=info.model,
+        )
 
     def _request(
         self,

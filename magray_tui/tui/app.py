@@ -9,25 +9,30 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.commands import MagrayCommands
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.jobs import JobRegistry
+from magray_tui.tui.key_routing import KeyRouter, install_alt_digits
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpKey, Pane, PaneEnv
 from magray_tui.tui.panes.memory_browser import MemoryBrowser
@@ -35,7 +40,7 @@ from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
 from magray_tui.tui.preferences import Preferences
 from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
 from magray_tui.tui.screens.help import HelpScreen
-from magray_tui.tui.state import UiState
+from magray_tui.tui.state import FirstWindow, UiState
 from magray_tui.tui.themes import DEFAULT_THEME
 from magray_tui.tui.widgets.header import AppHeader
 from magray_tui.tui.widgets.progress import JobProgress
@@ -52,14 +57,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+install_alt_digits()  # ESC+digit (tmux, xterm) is Alt+digit, before any key is read
+
+
 def _pane_bindings() -> list[Binding]:
-    """1-5 switch panes (when no text field has the focus); Alt+1-5 switch from anywhere."""
+    """1-5 switch panes (when no text field has the focus); Alt+1-5 (ESC+digit, also Esc
+    then a digit) and Ctrl+1-5 (where the terminal reports it: kitty, WezTerm, foot,
+    iTerm2 with CSI u) switch from anywhere."""
     keys = []
     for n, cls in enumerate(PANES, 1):
         action = f"show_pane('{cls.PANE_ID}')"
         keys.append(Binding(str(n), action, cls.TITLE, show=False, id=f"pane.{cls.PANE_ID}"))
         alt_id = f"pane.{cls.PANE_ID}.alt"
-        keys.append(Binding(f"alt+{n}", action, cls.TITLE, show=False, priority=True, id=alt_id))
+        keys.append(
+            Binding(f"alt+{n},ctrl+{n}", action, cls.TITLE, show=False, priority=True, id=alt_id)
+        )
     return keys
 
 
@@ -121,10 +133,12 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         self._open_done = threading.Event()
         self._cycle_lock = threading.Lock()  # one promotion cycle at a time
         self._closing = False
+        self._keys = KeyRouter()
         self.state_file = settings.paths.state / "tui.json"
         # A few tiny local files, read before the first frame so the chosen theme shows
         # from the start instead of flashing the default.
         self.ui_state = UiState.load(self.state_file)
+        self.first_window = FirstWindow(settings.paths.state)
         self.startup_problems: list[str] = []
         self.startup_problems += self._register_themes()
         # Set before mount: a theme change after mount restyles every widget (~0.3 s).
@@ -282,24 +296,55 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             self._open_done.wait(wait_s)
         if self._opened is not None:
             self._opened.close()
+        self.first_window.release()
         # Frozen objects are never finalised: give them back so native libraries shut down
         # cleanly (else nanobind reports "leaked" objects on the terminal at exit).
         gc.unfreeze()
 
+    # ---- keys ----------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._keys.sent(event, self.focused or self.screen)
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key came back unhandled. If it was sent to a widget that has lost the focus
+        to a text field since (`/` then fast typing), type it there: it is not a command."""
+        field = self._keys.retarget(event, self.focused)
+        if field is not None:
+            event.prevent_default()  # not App._on_key: no binding lookup
+            field._forward_event(events.Key(event.key, event.character))
+
     # ---- panes, help, themes -------------------------------------------------------------
     def action_show_pane(self, pane_id: str) -> None:
+        pane = self.pane(pane_id)
+        tabs = self.query_one("#panes", TabbedContent)
+        if tabs.active == f"tab-{pane_id}":
+            # Already shown: keep the focus where it is (or give it back).
+            if self.focused is None:
+                pane.focus_default()
+            return
         # Drop the focus first: a focused widget left in the hidden pane would pull the
         # tabs back to it (TabbedContent follows focus).
         self.screen.set_focus(None)
-        self.query_one("#panes", TabbedContent).active = f"tab-{pane_id}"
+        tabs.active = f"tab-{pane_id}"
+        if pane.is_mounted:
+            # Now, not after the next frame: keys typed right after the pane's number
+            # must find the focus where the pane puts it.
+            pane.focus_default()
 
     @on(TabbedContent.TabActivated, "#panes")
     def pane_activated(self) -> None:
         pane = self.active_pane
-        self.call_after_refresh(pane.focus_default)
+        pane.data_may_have_changed()  # e.g. the chat stored memories while it was hidden
+        self.refresh_counts()
+        focused = self.focused
+        if focused is None or pane not in focused.ancestors_with_self:
+            self.call_after_refresh(pane.focus_default)  # a tab clicked, or built just now
         if self.ui_state.pane != pane.PANE_ID:
             self.ui_state.pane = pane.PANE_ID
-            self.save_ui_state()
+            if self.first_window.first:  # a second window leaves the first one's pane
+                self.save_ui_state("pane")
 
     def action_help(self) -> None:
         pane = (
@@ -315,6 +360,25 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         )
         self.push_screen(HelpScreen(pane.help_info(self.user_keymap), everywhere))
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Toasts carry stored and model text (a memory's snippet, a path, a provider's
+        # error): control characters are made visible here, once for every toast.
+        super().notify(
+            for_terminal(message),
+            title=one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Our palette has "Change theme"; Textual's "Theme" would be a duplicate.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
@@ -329,11 +393,18 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def run_app(ctx: AppContext) -> int:
-    """Run the TUI until the user quits; returns the process exit code."""
+def run_app(ctx: AppContext) -> NoReturn:
+    """Run the TUI until the user quits, then end the process."""
     app = MagrayApp(ctx.settings())
     try:
         result = app.run()
     finally:
         app.close_backend()
-    return result if isinstance(result, int) else (app.return_code or 0)
+    code = result if isinstance(result, int) else (app.return_code or 0)
+    # Everything durable is closed now. The interpreter's own teardown (collecting the heap
+    # of litellm, onnxruntime and the models, unloading them) took ~2 s after Ctrl+Q:
+    # flush what is buffered and leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from magray_tui.terminal_text import one_line
+
 
 def age(then: datetime | None, now: datetime) -> str:
     """A compact age like `45s`, `12m`, `3h`, `5d`, `8w`, `2y`."""
@@ -18,28 +20,61 @@ def age(then: datetime | None, now: datetime) -> str:
 
 
 def snippet(text: str, width: int = 70) -> str:
-    """One line of `text`: whitespace collapsed, cut with an ellipsis."""
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    """One line of `text`: whitespace collapsed, control characters made visible, cut
+    with an ellipsis."""
+    return one_line(text, width)
 
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
 
 
+# How close a query and a memory are, in words a person can read: cosine similarity of
+# all-MiniLM-L6-v2 sentence vectors. The fused score only ranks (the top hit is always
+# 1.00, even at cosine 0.18), so the table shows this instead and keeps the fused order.
+COSINE_BANDS = ((0.6, "strong", "●●●"), (0.45, "good", "●●○"), (0.3, "weak", "●○○"))
+FAINT = ("faint", "○○○")
+
+
+def cosine_band(cosine: float) -> tuple[str, str]:
+    """(word, dots) for a cosine similarity: strong, good, weak or faint."""
+    for floor, word, dots in COSINE_BANDS:
+        if cosine >= floor:
+            return word, dots
+    return FAINT
+
+
+def match_cell(parts: dict[str, Any] | None) -> str:
+    """The table's `match` cell: `●●○ 0.52` (vector cosine), `kw 7.1` (BM25 only), or ''
+    for a listed (not searched) record."""
+    if not parts:
+        return ""
+    if parts.get("vector_rank") is not None:
+        return f"{cosine_band(parts['vector'])[1]} {parts['vector']:.2f}"
+    if parts.get("keyword_rank") is not None:
+        return f"kw {parts['keyword']:.1f}"
+    return ""
+
+
 def score_lines(parts: dict[str, Any] | None, score: float | None) -> list[str]:
-    """Why a hit matched, one line per signal: vector rank/cosine, BM25 rank/score, fusion."""
+    """Why a hit matched, one line per signal: vector rank/cosine (and its band), BM25
+    rank/score, and the fusion that orders the results."""
     if not parts:
         return ["listed, not searched (no score)"]
     lines = []
     hybrid = parts.get("fused") is not None
-    for key, name, label in (("vector", "vector  ", "cosine"), ("keyword", "BM25    ", "score ")):
-        if parts.get(f"{key}_rank") is not None:
-            lines.append(f"{name} rank {parts[f'{key}_rank']:>3}  {label} {parts[key]:.3f}")
-        elif hybrid:
-            lines.append(f"{name} no match")
+    if parts.get("vector_rank") is not None:
+        word = cosine_band(parts["vector"])[0]
+        rank = parts["vector_rank"]
+        lines.append(f"vector   rank {rank:>3}  cosine {parts['vector']:.3f} ({word} match)")
+    elif hybrid:
+        lines.append("vector   no match")
+    if parts.get("keyword_rank") is not None:
+        lines.append(f"BM25     rank {parts['keyword_rank']:>3}  score  {parts['keyword']:.3f}")
+    elif hybrid:
+        lines.append("BM25     no match (none of the words)")
     if hybrid:
-        lines.append(f"fused    RRF {parts['fused']:.4f}  → score {score:.2f} of 1")
+        lines.append(f"fused    RRF {parts['fused']:.4f} (orders the results)")
     return lines
 
 

@@ -74,8 +74,9 @@ class Preferences(_Base):
 
     def _remember_theme(self, theme: Any) -> None:
         self.ui_state.theme = theme.name
-        self.save_ui_state()
+        self.save_ui_state("theme")
 
-    @work(thread=True, exclusive=True, group="ui-state", exit_on_error=False)
-    def save_ui_state(self) -> None:
-        self.ui_state.save(self.state_file)
+    @work(thread=True, group="ui-state", exit_on_error=False)
+    def save_ui_state(self, *names: str) -> None:
+        """Write the fields `names` of the UI state (the others as the file has them)."""
+        self.ui_state.save(self.state_file, *names)

@@ -15,6 +15,7 @@ from textual import work
 from textual.message import Message
 from textual.timer import Timer
 
+from magray_tui.tui.background import run_low_priority
 from magray_tui.tui.formatting import cycle_counts
 from magray_tui.tui.panes.base import PaletteCommand
 from magray_tui.tui.screens.promotion_preview import PromotionPreview
@@ -68,7 +69,7 @@ class PromotionCycles(_Base):
             return  # one is running: this one is not needed
         try:
             with self.jobs.track(CYCLE_JOB):
-                report = backend.memory.run_cycle()
+                report = run_low_priority(backend.memory.run_cycle, "magray-promotion")
         finally:
             self._cycle_lock.release()
         self.post_message(self.CycleDone(report, manual=manual))

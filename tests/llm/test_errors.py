@@ -198,3 +198,18 @@ def test_context_window_error_reads_well():
     error = classify(ContextWindowExceededError("too long"), model="openai/gpt-4o-mini")
     assert str(error) == "the conversation is too long for gpt-4o-mini"
     assert error.kind == "bad_request" and not error.retryable
+
+
+def test_a_hosted_model_without_its_key_says_so_and_makes_no_call(llm_settings, llm_server):
+    llm_settings.llm.api_base = ""  # api.openai.com, with no OPENAI_API_KEY set
+    llm_settings.llm.max_retries = 3
+    c = LLMClient(llm_settings, local_servers=(), env={})
+    try:
+        started = time.perf_counter()
+        _, error = run(c.stream(USER))
+        assert error is not None and error.kind == "auth" and not error.retryable
+        assert str(error).startswith("OPENAI_API_KEY not set: openai/test-model needs it")
+        assert time.perf_counter() - started < 2  # no retries, no network
+    finally:
+        c.close()
+    assert llm_server.chat_requests == []

@@ -120,3 +120,20 @@ def test_importing_the_app_loads_nothing_heavy():
     code = f"import sys, magray_tui.tui.app; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_without_a_terminal_the_tui_refuses_in_one_line(tmp_path):
+    out_file = tmp_path / "out.txt"
+    with open(out_file, "w") as out:  # `magray > out.txt`, input from a pipe
+        proc = subprocess.run(
+            [sys.executable, "-m", "magray_tui.cli", "--home", str(tmp_path / "home")],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs a terminal" in lines[0]
+    assert out_file.read_text() == ""  # nothing drawn into the file

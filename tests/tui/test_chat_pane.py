@@ -58,6 +58,9 @@ async def test_send_see_the_streamed_reply_and_the_memories(make_app, chat_setti
         assert any("Miso" in r["text"] for r in memories.refs)
         assert chat.input.text == ""
         assert "tokens" in str(reply.query_one(".entry-usage").content)
+        # A new session is named after its first message (as `magray chat` names it).
+        assert chat.session.name == "What is my cat called?"
+        assert chat.agent.sessions.get(chat.session.id).name == "What is my cat called?"
 
 
 async def test_markup_like_reply_renders_literally(make_app, chat_settings, llm_server):
@@ -170,3 +173,104 @@ async def test_a_task_added_in_the_chat_shows_in_the_tasks_pane(make_app, chat_s
             pilot,
             lambda: [t.title for t in tasks.table.tasks.values()] == ["Write the release notes"],
         )
+
+
+async def test_regenerate_replaces_the_turns_memories_and_reply(
+    make_app, chat_settings, llm_server
+):
+    llm_server.text(*[f"w{i} " for i in range(60)], delay_s=0.1)
+    llm_server.text("A fresh answer about Miso.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "What is my cat called?")
+        replies = lambda: chat.query(AssistantEntry)  # noqa: E731
+        await wait_until(pilot, lambda: len(replies()) and "w2" in replies().last().text, 60)
+        await pilot.press("escape")  # cancel, then regenerate
+        await wait_reply_done(pilot, chat)
+        assert len(chat.query(MemoriesEntry)) == 1
+        await pilot.press("ctrl+r")
+        fresh = ["A fresh answer about Miso."]
+        await wait_until(pilot, lambda: [e.text for e in chat.query(AssistantEntry)] == fresh)
+        await wait_reply_done(pilot, chat)
+        assert len(chat.query(MemoriesEntry)) == 1  # the new turn's, not two blocks
+        assert len(chat.query(UserEntry)) == 1
+
+
+async def test_a_new_session_clears_the_failed_status(make_app, chat_settings, llm_server):
+    llm_server.error(500, "the server broke")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "hello")
+        await wait_reply_done(pilot, chat)
+        assert "failed" in str(chat.query_one("#chat-status").content)
+        first = chat.session.id
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: chat.session.id != first)
+        assert str(chat.query_one("#chat-status").content) == ""
+
+
+async def test_a_refused_tool_names_itself_once_and_keeps_brackets(
+    make_app, chat_settings, llm_server
+):
+    llm_server.tool_call("shell", {"command": "ls"})
+    llm_server.text("The shell is off.")
+    app = make_app(chat_settings)
+    async with app.run_test(size=(160, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "list the files with the shell")
+        await wait_reply_done(pilot, chat)
+        title = str(chat.query(ToolEntry).last().query_one("CollapsibleTitle").label)
+        assert "under [tools] in the config" in title  # not eaten as markup
+        assert "shell: shell:" not in title and title.startswith("✗ shell: ")
+
+
+async def test_page_keys_scroll_the_conversation_from_the_prompt(
+    make_app, chat_settings, llm_server
+):
+    llm_server.text("\n\n".join(f"paragraph {i}" for i in range(60)))
+    app = make_app(chat_settings)
+    async with app.run_test(size=(100, 24)) as pilot:
+        chat = await open_chat(pilot)
+        await send(pilot, chat, "a long answer")
+        await wait_reply_done(pilot, chat)
+        await wait_until(pilot, lambda: chat.log_view.max_scroll_y > 0)
+        await pilot.pause(0.2)
+        bottom = chat.log_view.scroll_y
+        assert chat.input.has_focus
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: chat.log_view.scroll_y < bottom, what="scrolled up")
+        assert chat.input.has_focus
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: chat.log_view.scroll_y == bottom, what="back down")
+
+
+async def test_tab_completes_slash_commands(make_app, chat_settings, llm_server):
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await pilot.press(*"/rem", "tab")
+        assert chat.input.text == "/remember " and chat.input.has_focus
+        chat.input.clear()
+        await pilot.press(*"/re", "tab")  # /read, /remember, /rename: their common start
+        assert chat.input.text == "/re"
+        assert any("/read PATH" in n and "/rename NAME" in n for n in app.notes)
+
+
+async def test_ctrl_l_offers_the_models_found(make_app, chat_settings, llm_server):
+    from textual.widgets import OptionList
+
+    from magray_tui.tui.screens.task_picker import ChoicePicker
+
+    app = make_app(chat_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await open_chat(pilot)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoicePicker), 30)
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert "openai/test-model" in ids  # the configured model, marked as the current one
+        await pilot.press("end", "enter")  # "another model: type its name…"
+        await wait_until(pilot, lambda: chat.input.text == "/model ")
+        assert chat.input.has_focus

@@ -176,3 +176,19 @@ async def test_read_only_store_offers_no_ingest(make_app, seeded_settings):
         await pilot.pause(0.2)
         assert not isinstance(app.screen, AddFolderScreen)
         assert "Add folder" not in [c.title for c in browser.palette_commands()]
+
+
+async def test_an_unticked_box_draws_no_x():
+    from textual.app import App
+
+    from magray_tui.tui.screens.ingest_folder import Tick
+
+    class Host(App):
+        def compose(self):
+            yield Tick("Keep watching it")
+
+    async with Host().run_test() as pilot:
+        tick = pilot.app.query_one(Tick)
+        assert "X" not in tick.render().plain  # was a dim X: read as ticked on dark themes
+        await pilot.click(Tick)
+        assert tick.value and "X" in tick.render().plain

@@ -145,7 +145,7 @@ async def test_markup_in_a_record_renders_literally(make_app, seeded_settings):
         await pilot.pause(0.1)
         drawn = screen_text(app)
         # Drawn twice as typed: the table's snippet and the detail panel's full text.
-        assert drawn.count("Literal markup test: [bold]x[/] and [link] must s") == 2
+        assert drawn.count("Literal markup test: [bold]x[/] and [link]") == 2
         assert text_of(app, "#detail-text").startswith("Literal markup test: [bold]x[/]")
 
 
@@ -259,3 +259,16 @@ async def test_ages_tick_without_a_new_query(make_app, seeded_settings, monkeypa
         await wait_until(pilot, lambda: str(table.get_cell("m-markup", "age")) == "3d")
         assert str(table.get_cell("m-hnsw", "age")) == "1w"  # 9 + 3 days
         assert browser._generation == generation  # redrawn, not queried again
+
+
+async def test_tombstones_match_the_searchs_words(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot)
+        await search(pilot, "what is the cat called")
+        await wait_until(pilot, lambda: result_ids(app)[:1] == ["m-cat"])
+        await pilot.press("enter", "f")
+        await wait_until(pilot, lambda: "m-cat" not in result_ids(app))
+        await pilot.press("t")  # the same query, over the forgotten memories
+        await wait_until(pilot, lambda: result_ids(app) == ["m-cat"], what="found by its words")
+        assert "1 forgotten memory matching words of" in text_of(app, "#memory-summary")

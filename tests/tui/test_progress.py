@@ -64,3 +64,24 @@ def test_changes_are_reported():
     with jobs.track("x") as job:
         job.progress(1, 2)
     assert len(seen) == 3
+
+
+def test_an_ingest_shows_its_bytes_as_percent_and_counts_files_and_chunks():
+    from magray_tui.ingest.report import IngestProgress
+    from magray_tui.tui.panes.memory_ingest_state import IngestJob
+
+    clock = FakeClock()
+    jobs = JobRegistry(clock=clock)
+    written = []
+    reporter = IngestJob(jobs, "ingesting docs", on_written=lambda: written.append(1))
+    clock.now += 6
+    # Seven small files in one batch: no file is finished until the batch is stored,
+    # but the bytes embedded so far show how far it is.
+    reporter(IngestProgress("ingesting", 0, 7, 1806, 3000, 12_000, 40_000, 6, 5))
+    bar = shown(jobs)
+    assert "30%" in bar and "1,806 chunks · 0/7 files" in bar and "━" in bar
+    assert written == []
+    reporter(IngestProgress("ingesting", 7, 7, 3000, 3000, 40_000, 40_000, 9, 8))
+    assert "100%" in shown(jobs) and written == [1]  # the stored batch refreshes counts
+    reporter.finish()
+    assert shown(jobs) == ""

@@ -88,6 +88,22 @@ async def test_promote_then_undo(app):
         await wait_until(pilot, lambda: "undo promote: moved back to interact" in history(app))
 
 
+async def test_undo_after_the_cursor_moved_undoes_the_record_just_changed(app):
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-cat")
+        await pilot.press("l")  # interact only: a promoted record leaves the list
+        await wait_until(pilot, lambda: set(result_ids(app)) == {"m-cat", "m-markup"})
+        await select(pilot, "m-cat")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: result_ids(app) == ["m-markup"], what="m-cat left")
+        assert app.query_one(RecordTable).selected.record.id == "m-markup"
+        await pilot.press("z")  # undoes m-cat's promotion, not "nothing to undo" for m-markup
+        await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "interact")
+        await wait_until(pilot, lambda: "m-cat" in result_ids(app))
+        assert not any("nothing to undo" in n for n in app.notes)
+        assert stored(app, "m-markup").layer.value == "interact"
+
+
 def history(app) -> str:
     return text_of(app, "#detail-history")
 

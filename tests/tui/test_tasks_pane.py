@@ -252,3 +252,19 @@ def test_filter_line_reads_states_tags_and_words():
     assert bad.states is None and bad.text == "words" and "unknown state" in bad.problem
     assert parse_filter("#12").text == "#12"  # a task number, not a tag
     assert parse_filter("").empty
+
+
+async def test_done_names_the_tasks_it_made_ready(make_app, seeded_settings):
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.backend is not None)
+        todo = app.backend.services.todo
+        first = todo.create("write the spec")
+        second = todo.create("review the spec", deps=[first.id])
+        tasks = await open_tasks(pilot)
+        await wait_until(pilot, lambda: len(shown_ids(app)) == 2)
+        tasks.table.move_cursor(row=shown_ids(app).index(first.id))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: any("Now ready" in n for n in app.notes))
+        note = next(n for n in app.notes if "Now ready" in n)
+        assert note == f"{first.id} is now done. Now ready: {second.id} review the spec."

@@ -87,9 +87,20 @@ class Pane(Widget):
     def backend_failed(self, message: str) -> None:
         """The services could not be opened; `message` says why."""
 
+    def data_may_have_changed(self) -> None:
+        """Something outside this pane may have written (a chat turn, a background job,
+        another process), or the pane is being shown: reload if what it shows is stale.
+        Called on the UI thread; a pane checks cheaply (a revision) in a worker."""
+
     def focus_default(self) -> None:
         """Put the focus where a user of this pane starts."""
-        self.focus()
+        self.focus_now(self)
+
+    def focus_now(self, widget: Widget) -> None:
+        """Focus `widget` at once. (`Widget.focus` waits a turn of the message loop, and
+        keys read in between would still go to the old focus.)"""
+        if widget.is_attached and widget.focusable:
+            widget.screen.set_focus(widget)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands this pane offers in the palette right now (only valid ones)."""

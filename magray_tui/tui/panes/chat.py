@@ -8,6 +8,7 @@ back. Esc cancels a turn (the partial reply is kept and marked).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,12 +21,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.chat_events import ChatEvents
 from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
 from magray_tui.tui.screens.confirm_action import ConfirmAction
+from magray_tui.tui.screens.task_picker import ChoicePicker
 from magray_tui.tui.widgets.chat_input import ChatInput
 from magray_tui.tui.widgets.chat_messages import AssistantEntry, ChatEntry, UserEntry
 
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
     from magray_tui.tui.backend import Backend
 
 SHOWN_MESSAGES = 200  # a resumed session shows its latest messages
+TYPE_MODEL = "\x00type"  # the model picker's "type another" choice
+_DEFAULT_NAME = re.compile(r"chat \d{4}-\d{2}-\d{2} \d{2}:\d{2}$")  # ChatSessions.create
 
 
 class ChatPane(ChatEvents, Pane):
@@ -55,6 +60,18 @@ class ChatPane(ChatEvents, Pane):
         Binding("ctrl+l", "model", "Model", id="chat.model"),
         Binding("ctrl+up", "select_reply", "Select message", show=False, id="chat.select"),
         Binding("i", "focus_input", "Write", show=False, id="chat.write"),
+        # Priority: the prompt (a TextArea) would take them to move its cursor.
+        Binding(
+            "pageup", "scroll_log(-1)", "Scroll up", show=False, priority=True, id="chat.page_up"
+        ),
+        Binding(
+            "pagedown",
+            "scroll_log(1)",
+            "Scroll down",
+            show=False,
+            priority=True,
+            id="chat.page_down",
+        ),
     ]
     DEFAULT_CSS = """
     ChatPane #chat-notice { padding: 1 2; color: $text-muted; }
@@ -97,7 +114,7 @@ class ChatPane(ChatEvents, Pane):
         return self.query_one(ChatInput)
 
     def focus_default(self) -> None:
-        self.input.focus()
+        self.focus_now(self.input)
 
     def help_info(self, keymap: dict[str, str]) -> HelpInfo:
         """The pane's keys plus those of a selected message (c, b), even before one exists."""
@@ -142,7 +159,10 @@ class ChatPane(ChatEvents, Pane):
         from magray_tui.tui.app import freeze_heap
 
         self.call_after_refresh(freeze_heap)  # litellm and the model are loaded now
+        from magray_tui.agent.slash import COMMANDS
+
         self.agent = agent
+        self.input.commands = {name: c.usage for name, c in COMMANDS.items()}
         self.model_label = info.label
         self.offline = info.offline
         await self.show_session(session, messages)
@@ -150,6 +170,7 @@ class ChatPane(ChatEvents, Pane):
     async def show_session(self, session: ChatSession | None, messages: list[ChatMessage]) -> None:
         self.session = session
         self._reply = None
+        self.set_status("")  # "reply failed" belonged to the session left
         log_view = self.log_view
         await log_view.remove_children()
         if session is None:
@@ -173,10 +194,11 @@ class ChatPane(ChatEvents, Pane):
         self.set_top(f"{name} · {model}")
 
     def set_top(self, text: str) -> None:
-        self.query_one("#chat-top", Static).update(Text(text))
+        # The session's name is the user's first message: never raw on the terminal.
+        self.query_one("#chat-top", Static).update(Text(one_line(text)))
 
     def set_status(self, text: str) -> None:
-        self.query_one("#chat-status", Static).update(Text(text))
+        self.query_one("#chat-status", Static).update(Text(one_line(text)))
 
     # ---- sending -------------------------------------------------------------------------
     @on(ChatInput.Submitted)
@@ -209,6 +231,11 @@ class ChatPane(ChatEvents, Pane):
     def run_turn(self, text: str | None, cancel: threading.Event) -> None:
         assert self.agent is not None and self.session is not None
         agent, sid = self.agent, self.session.id
+        first = text and self.session.message_count == 0 and not text.startswith("/")
+        if first and _DEFAULT_NAME.match(self.session.name):
+            # A new session is named after its first message, as `magray chat` does.
+            renamed = agent.sessions.rename(sid, " ".join(text.split())[:40])
+            self.app.call_from_thread(self._renamed, renamed)
         with self.env.jobs.track("chat reply"):
             if text is None:
                 events = agent.regenerate(sid, confirm=self._confirm, cancel=cancel)
@@ -222,6 +249,11 @@ class ChatPane(ChatEvents, Pane):
             finally:
                 with contextlib.suppress(RuntimeError):
                     self.app.call_from_thread(self._turn_over)
+
+    def _renamed(self, session: ChatSession) -> None:
+        if self.session is not None and self.session.id == session.id:
+            self.session = session
+            self.refresh_top()
 
     def _turn_over(self) -> None:
         self.turn_running = False
@@ -259,9 +291,12 @@ class ChatPane(ChatEvents, Pane):
     def action_regenerate(self) -> None:
         if self.agent is None or self.session is None or self.turn_running:
             return
-        last = list(self.query(AssistantEntry))
-        if last:
-            last[-1].remove()
+        # Everything the last turn showed after the prompt goes: the reply, and the
+        # memories and tool calls it was built on (the new turn shows its own).
+        entries = list(self.log_view.query_children(ChatEntry))
+        users = [n for n, e in enumerate(entries) if isinstance(e, UserEntry)]
+        for entry in entries[users[-1] + 1 :] if users else entries[-1:]:
+            entry.remove()
         self.start_turn(None)
 
     def action_new_session(self) -> None:
@@ -271,6 +306,13 @@ class ChatPane(ChatEvents, Pane):
     def action_focus_input(self) -> None:
         self.input.focus()
 
+    def action_scroll_log(self, direction: int) -> None:
+        """PageUp/PageDown scroll the conversation, even while typing in the prompt."""
+        if direction < 0:
+            self.log_view.scroll_page_up()
+        else:
+            self.log_view.scroll_page_down()
+
     def action_select_reply(self) -> None:
         entries = list(self.query(ChatEntry))
         if entries:
@@ -278,10 +320,33 @@ class ChatPane(ChatEvents, Pane):
             entries[-1].scroll_visible()
 
     def action_model(self) -> None:
-        self.input.load_text("/model ")
-        self.input.move_cursor(self.input.document.end)
-        self.input.focus()
-        self.notify("type a litellm model name (e.g. openai/gpt-4o-mini) and press Enter")
+        """Ctrl+L: pick one of the models found (configured providers, local servers, the
+        offline model), or type another."""
+        if self.agent is not None and not self.turn_running:
+            self.load_models()
+
+    @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
+    def load_models(self) -> None:
+        assert self.agent is not None
+        with self.env.jobs.track("finding models"):
+            rows = self.agent.llm().status(check=False)
+        choices = [
+            (row.model, f"{row.model}  ·  {row.name}" + ("  (now)" if row.active else ""))
+            for row in rows
+            if row.configured and row.model
+        ]
+        choices.append((TYPE_MODEL, "another model: type its litellm name…"))
+        picker = ChoicePicker("Model for this session", choices, "Enter picks · Esc cancels")
+        self.app.call_from_thread(self.app.push_screen, picker, self._model_chosen)
+
+    def _model_chosen(self, model: str | None) -> None:
+        if model == TYPE_MODEL:
+            self.input.load_text("/model ")
+            self.input.move_cursor(self.input.document.end)
+            self.focus_now(self.input)
+            self.notify("type a litellm model name (e.g. openai/gpt-4o-mini) and press Enter")
+        elif model:
+            self.start_turn_command(f"/model {model}")
 
     def action_sessions(self) -> None:
         if self.agent is None or self.turn_running:

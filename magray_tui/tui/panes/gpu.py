@@ -169,7 +169,9 @@ class GpuPane(Pane):
         if snap.state == "idle":
             text = "Reading the GPUs…" if snap.sampling else "GPU sampling is paused."
         elif snap.state == "no_gpu":
-            text = f"{snap.reason}\n\n{NO_GPU_HINT}"
+            # The embeddings line above often gives the same reason: say it once.
+            said = self.backend is not None and snap.reason in self._device_reason()
+            text = NO_GPU_HINT if said else f"{snap.reason}\n\n{NO_GPU_HINT}"
         elif snap.state == "error":
             stale = " (showing the last good reading)" if snap.gpus else ""
             text = f"⚠ {snap.reason}{stale}"
@@ -203,6 +205,9 @@ class GpuPane(Pane):
             text += f" · driver {snap.system.driver_version}"
             text += f", CUDA {snap.system.cuda_version or 'N/A'}"
         self.query_one("#gpu-status", Static).update(text)
+
+    def _device_reason(self) -> str:
+        return self.backend.memory.embedder.device.reason if self.backend is not None else ""
 
     def show_device(self) -> None:
         """Where our own embedding model runs, why, and its batch size."""

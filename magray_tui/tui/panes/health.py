@@ -133,9 +133,9 @@ class HealthPane(Pane):
 
     def focus_default(self) -> None:
         if self.has_class("-ready"):
-            self.checks_table.focus()
+            self.focus_now(self.checks_table)
         else:
-            self.focus()
+            self.focus_now(self)
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from magray_tui.terminal_text import for_terminal, one_line
+
 if TYPE_CHECKING:
     from magray_tui.monitor.health import CheckResult, HealthReport
     from magray_tui.monitor.health_live import LiveMetrics
@@ -41,10 +43,10 @@ def check_cells(check: CheckResult, colors: Mapping[str, str], width: int = 60) 
     """The row of one check; the message is cut to `width` (the detail shows it whole)."""
     status = check.status.value
     style = _style(status, colors)
-    message = check.message if len(check.message) <= width else check.message[: width - 1] + "…"
+    message = one_line(check.message, width)
     return (
         Text(GLYPHS.get(status, "?"), style=style),
-        Text(check.title),
+        Text(one_line(check.title)),
         Text(status, style=style),
         Text(message),
     )
@@ -99,12 +101,12 @@ def detail_text(check: CheckResult | None) -> Text:
     if check is None:
         return Text("No check selected.", style="dim")
     text = Text()
-    text.append(f"{check.title}\n", style="bold")
-    text.append(f"{check.message}\n\n")
+    text.append(f"{one_line(check.title)}\n", style="bold")
+    text.append(f"{for_terminal(check.message)}\n\n")
     width = max((len(k) for k in check.details), default=0)
     for key, value in check.details.items():
         text.append(f"{key:<{width}}  ", style="dim")
-        text.append(f"{_value(key, value)}\n")
+        text.append(f"{for_terminal(str(_value(key, value)))}\n")
     text.rstrip()
     return text
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from magray_tui.tui.background import run_low_priority
 from magray_tui.tui.formatting import snippet
 from magray_tui.tui.panes.base import PaletteCommand
 from magray_tui.tui.screens.memory_editor import MemoryDraft, MemoryEditor
@@ -133,7 +134,8 @@ class MemoryActions(_Base):
     @work(thread=True, exclusive=True, group="memory-maint", exit_on_error=False)
     def run_reindex(self) -> None:
         with self.env.jobs.track("reindexing") as job:
-            report = self.memory.reindex(progress=job.progress)
+            memory = self.memory
+            report = run_low_priority(lambda: memory.reindex(progress=job.progress))
         self.post_message(self.Reindexed(report.seconds))
 
     def on_memory_browser_reindexed(self, message: MemoryBrowser.Reindexed) -> None:

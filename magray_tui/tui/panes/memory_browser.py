@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from magray_tui.tui.errors import report_failure
+from magray_tui.tui.key_routing import LeavingInput
 from magray_tui.tui.panes.base import Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
@@ -124,6 +125,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     class MemoryChanged(Message):
         """The store changed, so counts shown elsewhere (the header) are stale."""
 
+    class RevisionChecked(Message):
+        def __init__(self, revision: int) -> None:
+            super().__init__()
+            self.revision = revision
+
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
         self.add_class("-loading")  # before mount: toggling a class later restyles the subtree
@@ -131,12 +137,14 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.tombstones = False
         self._generation = 0
         self.shown_query: str | None = None  # the query the results on screen answer
-        self._undo: list[Record] = []
+        self._undo: list[Record] = []  # this session's forgets, for `u`
+        self._changed: list[str] = []  # records changed by lifecycle keys, for `z`
         self._debounce: Timer | None = None
         self._pending_record: str | None = None  # show_record before the workspace is up
         self._linked: str | None = None  # the linked memory shown alone (show_record)
         self.ingest_state = IngestState()
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
+        self._revision: int | None = None  # the store revision last checked
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -158,7 +166,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         await self.mount(
             Vertical(
                 Horizontal(
-                    Input(placeholder="Search memories (/)", id="memory-query"),
+                    LeavingInput(
+                        leave=self.action_focus_results,
+                        placeholder="Search memories (/)",
+                        id="memory-query",
+                    ),
                     *self.filter_selects(),
                     id="memory-toolbar",
                 ),
@@ -188,6 +200,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         else:
             self.refresh_results()
         self.load_facets()
+        self.data_may_have_changed()  # learn the revision the results answer
         if self.can_ingest():
             self.resume_watching()
         self.refresh_keys()
@@ -205,9 +218,9 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def focus_default(self) -> None:
         if self.workspace_ready and self.backend is not None:
-            self.table.focus()
+            self.focus_now(self.table)
         else:
-            self.focus()
+            self.focus_now(self)
 
     @property
     def table(self) -> RecordTable:
@@ -295,6 +308,22 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     def filters_changed(self) -> None:
         self.refresh_results()
 
+    def data_may_have_changed(self) -> None:
+        if self.memory is not None and self.workspace_ready:
+            self.check_revision()
+
+    @work(thread=True, exclusive=True, group="memory-revision", exit_on_error=False)
+    def check_revision(self) -> None:
+        revision = self.memory.stats()["indexes"]["store_rev"]
+        self.post_message(self.RevisionChecked(revision))
+
+    def on_memory_browser_revision_checked(self, message: RevisionChecked) -> None:
+        known, self._revision = self._revision, message.revision
+        if known is not None and known != message.revision:
+            # Written elsewhere (the chat, a background distillation, a tool): show it.
+            self.reload_keeping_selection()
+            self.load_facets()
+
     def on_memory_browser_memory_changed(self) -> None:
         # New kinds or tags may have come with the change (this message bubbles on to
         # the app, which recounts the header).
@@ -358,6 +387,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             "memory-query": "Memory search",
             "memory-detail": "Loading history",
             "memory-facets": "Loading kinds and tags",
+            "memory-revision": "Checking for changes",
             "ingest": "Ingest",
             "watch": "Watching a folder",
             "watched-io": "Watched folders",
@@ -371,7 +401,8 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     # ---- navigation ----------------------------------------------------------------------
     def action_focus_search(self) -> None:
-        self.query_one("#memory-query", Input).focus()
+        # At once: the keys typed right after `/` must find the search box focused.
+        self.focus_now(self.query_one("#memory-query", Input))
 
     def action_focus_results(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.message import Message
 from textual.widgets import Select
 from textual.worker import get_current_worker
 
+from magray_tui.terminal_text import one_line
 from magray_tui.tui.panes.memory_queries import (
     ANY,
     LAYER_CHOICES,
@@ -55,7 +57,8 @@ def choice(name: str, values: tuple[str, ...]) -> Select[str]:
 
 def _options(name: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
     prompts = PROMPTS.get(name, {})
-    return [(prompts.get(v, v), v) for v in values]
+    # Kinds and tags are stored text: never markup, control characters made visible.
+    return [(Text(prompts.get(v) or one_line(v)), v) for v in values]
 
 
 class MemoryFilters(_Base):

@@ -18,6 +18,7 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 
+from magray_tui.tui.background import run_low_priority
 from magray_tui.tui.panes.base import PaletteCommand
 from magray_tui.tui.panes.memory_ingest_state import IngestJob, folder_name
 from magray_tui.tui.screens.ingest_folder import AddFolderScreen, FolderRequest
@@ -88,12 +89,16 @@ class MemoryIngest(_Base):
         from magray_tui.ingest import IngestOptions, Ingestor
 
         state = self.ingest_state
-        reporter = IngestJob(self.env.jobs, f"ingesting {folder_name(path)}")
+        reporter = IngestJob(
+            self.env.jobs,
+            f"ingesting {folder_name(path)}",
+            on_written=lambda: self.post_message(self.MemoryChanged()),
+        )
         ingestor = Ingestor(self.memory, IngestOptions(), progress=reporter)
         done = threading.Event()
         state.ingestor, state.done = ingestor, done
         try:
-            report = ingestor.ingest([path])
+            report = run_low_priority(lambda: ingestor.ingest([path]), "magray-ingest")
         finally:
             reporter.finish()
             state.ingestor, state.starting = None, False

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,29 +19,54 @@ def folder_name(path: str) -> str:
     return os.path.basename(path.rstrip(os.sep)) or path
 
 
+WRITTEN_EVERY_S = 2.0  # how often stored batches refresh the counts shown elsewhere
+
+
 class IngestJob:
     """Turns an ingest's progress callbacks into a job in the status bar. A watcher's
-    job exists only while a batch runs (`transient`): an idle watch shows nothing."""
+    job exists only while a batch runs (`transient`): an idle watch shows nothing.
 
-    def __init__(self, jobs: JobRegistry, label: str, *, transient: bool = False) -> None:
+    The bar follows the bytes embedded (files finish in batches of chunks: a small folder
+    would read `0/7 files` until the end); files and chunks are counted in the detail.
+    `on_written` is called (from the worker's thread, at most every 2 s) when batches
+    were stored, so the header's counts follow the ingest."""
+
+    def __init__(
+        self,
+        jobs: JobRegistry,
+        label: str,
+        *,
+        transient: bool = False,
+        on_written: Callable[[], None] | None = None,
+    ) -> None:
         self.jobs, self.label, self.transient = jobs, label, transient
-        self.job: Job | None = None if transient else jobs.start(label, unit="files")
+        self.on_written = on_written
+        self._written = (0, 0.0)  # files done, when last reported
+        self.job: Job | None = None if transient else jobs.start(label, unit="bytes")
 
     def __call__(self, p: IngestProgress) -> None:
         ended = p.phase in ("done", "cancelled")
         if self.job is None:
             if ended:
                 return
-            self.job = self.jobs.start(self.label, unit="files")
+            self.job = self.jobs.start(self.label, unit="bytes")
+        self._report_written(p.files_done)
         if ended and self.transient:
             self.finish()
             return
-        detail = f"{p.chunks_done:,} chunks"
+        detail = f"{p.chunks_done:,} chunks · {p.files_done:,}/{p.files_total:,} files"
         if p.chunks_per_s:
             detail += f" · {p.chunks_per_s:,.1f} chunks/s"
         if p.phase != "ingesting":
             detail = f"{p.phase} · {detail}"
-        self.job.progress(p.files_done, p.files_total or None, detail=detail, eta_s=p.eta_s)
+        self.job.progress(p.bytes_done, p.bytes_total or None, detail=detail, eta_s=p.eta_s)
+
+    def _report_written(self, files_done: int) -> None:
+        files, at = self._written
+        now = time.monotonic()
+        if self.on_written is not None and files_done > files and now - at >= WRITTEN_EVERY_S:
+            self._written = (files_done, now)
+            self.on_written()
 
     def finish(self) -> None:
         if self.job is not None:

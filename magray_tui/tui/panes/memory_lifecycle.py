@@ -49,11 +49,13 @@ class MemoryLifecycle(_Base):
     """Mixed into `MemoryBrowser` (before `MemoryActions`), which lists the bindings."""
 
     class Done(Message):
-        """A lifecycle change finished: `note` for the toast, `keep` for the cursor."""
+        """A lifecycle change finished: `note` for the toast, `keep` for the cursor,
+        `changed` the record changed (what `z` undoes next), `undone` if it was an undo."""
 
-        def __init__(self, note: str, keep: str | None) -> None:
+        def __init__(self, note: str, keep: str | None, changed: str, undone: bool) -> None:
             super().__init__()
             self.note, self.keep = note, keep
+            self.changed, self.undone = changed, undone
 
     # Read-modify-write changes (pin toggle, importance step) read the record afresh in the
     # worker; one at a time, so two quick presses step twice instead of racing.
@@ -61,13 +63,21 @@ class MemoryLifecycle(_Base):
 
     @work(thread=True, group="memory-write", exit_on_error=False)
     def run_lifecycle(
-        self, label: str, change: Callable[[MemoryService], tuple[str, str | None]]
+        self,
+        label: str,
+        ref: str,
+        change: Callable[[MemoryService], tuple[str, str | None]],
+        undo: bool = False,
     ) -> None:
         with self._serial, self.env.jobs.track(label):
             note, keep = change(self.memory)
-        self.post_message(self.Done(note, keep))
+        self.post_message(self.Done(note, keep, ref, undo))
 
     def on_memory_lifecycle_done(self, message: Done) -> None:
+        # `z` undoes the records changed here, latest first, wherever the cursor went
+        # (a promoted record leaves a filtered list; the cursor lands on a neighbour).
+        if not message.undone:
+            self._changed.append(message.changed)
         self.notify(message.note, markup=False)
         self.refresh_results(keep=message.keep)
         self.post_message(self.MemoryChanged())
@@ -85,14 +95,17 @@ class MemoryLifecycle(_Base):
             return False  # restore first; `z` still undoes (e.g. an expiry)
         writable = self.backend is not None and not self.backend.read_only
         row = self.table.selected if self.workspace_ready else None
+        if action == "undo_change" and self._changed:
+            return writable or None
         return (writable and row is not None) or None
 
     # ---- keys ----------------------------------------------------------------------------
     def action_move(self, direction: str, to: str | None = None) -> None:
         if row := self.table.selected:
             up = direction == "up"
-            change = partial(_move, ref=row.record.id, up=up, to=to, hint=self._undo_hint())
-            self.run_lifecycle("promoting" if up else "demoting", change)
+            ref = row.record.id
+            change = partial(_move, ref=ref, up=up, to=to, hint=self._undo_hint())
+            self.run_lifecycle("promoting" if up else "demoting", ref, change)
 
     def action_pick_layer(self, direction: str) -> None:
         row = self.table.selected
@@ -115,16 +128,22 @@ class MemoryLifecycle(_Base):
 
     def action_toggle_pin(self) -> None:
         if row := self.table.selected:
-            self.run_lifecycle("pinning", partial(_toggle_pin, ref=row.record.id))
+            ref = row.record.id
+            self.run_lifecycle("pinning", ref, partial(_toggle_pin, ref=ref))
 
     def action_importance(self, steps: int) -> None:
         if row := self.table.selected:
-            change = partial(_step_importance, ref=row.record.id, delta=steps * IMPORTANCE_STEP)
-            self.run_lifecycle("saving", change)
+            ref = row.record.id
+            change = partial(_step_importance, ref=ref, delta=steps * IMPORTANCE_STEP)
+            self.run_lifecycle("saving", ref, change)
 
     def action_undo_change(self) -> None:
-        if row := self.table.selected:
-            self.run_lifecycle("undoing", partial(_undo, ref=row.record.id))
+        """The last change made here (promote, demote, pin, importance), else the
+        selected record's last recorded change (e.g. an expiry by a cycle)."""
+        row = self.table.selected
+        ref = self._changed.pop() if self._changed else (row.record.id if row else None)
+        if ref is not None:
+            self.run_lifecycle("undoing", ref, partial(_undo, ref=ref), undo=True)
 
     def _undo_hint(self) -> str:
         binding = next(b for b in LIFECYCLE_BINDINGS if b.id == UNDO_ID)

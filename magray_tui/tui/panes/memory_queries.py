@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -67,11 +68,15 @@ class QueryRequest:
 def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
     layers, kinds, tags = req.layers, req.kinds, req.tags
     if req.tombstones:
+        # Tombstones are not in the search indexes: match them by the query's words (any
+        # word, as a prefix), most words first, so a record found by a search is found
+        # here too once forgotten (a whole-query substring rarely matched).
         records = memory.list(layers, kinds, tags, forgotten=True, limit=TOMBSTONE_LIMIT)
-        needle = req.query.strip().casefold()
-        rows = [ResultRow(r) for r in records if needle in r.text.casefold()]
-        rows.sort(key=lambda r: r.record.forgotten_at or datetime.min, reverse=True)
-        return sort_rows(rows[:RESULT_LIMIT], req.sort)
+        words = set(_WORD.findall(req.query.casefold()))
+        scored = [(word_hits(words, r.text), r) for r in records]
+        scored = [(n, r) for n, r in scored if n or not words]
+        scored.sort(key=lambda nr: (nr[0], nr[1].forgotten_at or datetime.min), reverse=True)
+        return sort_rows([ResultRow(r) for _, r in scored[:RESULT_LIMIT]], req.sort)
     if req.searching:
         # Browsing is not the agent recalling: it must not inflate access counts, which
         # feed promotion.
@@ -90,6 +95,15 @@ def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
     return [ResultRow(r) for r in records]
 
 
+_WORD = re.compile(r"\w+")
+
+
+def word_hits(words: set[str], text: str) -> int:
+    """How many of `words` start a word of `text` (case-insensitive)."""
+    found = _WORD.findall(text.casefold())
+    return sum(1 for w in words if any(t.startswith(w) for t in found))
+
+
 def sort_rows(rows: list[ResultRow], sort: str) -> list[ResultRow]:
     """`score` keeps the ranking as given; the other orders are stable over it."""
     if sort == "date":
@@ -105,7 +119,7 @@ def summary(req: QueryRequest, count: int, seconds: float) -> str:
     if req.tombstones:
         what = f"{count} forgotten memor{'y' if count == 1 else 'ies'}{where}"
         if query:
-            what += f" containing {query!r}"
+            what += f" matching words of {query!r}"
         return what + " · r restores · t back to live memories"
     if req.searching:
         found = f"{count} result{'s' * (count != 1)}" if count else "No results"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
+from magray_tui.tui.background import run_low_priority
 from magray_tui.tui.panes.memory_ingest_state import IngestJob, Watch, folder_name
 from magray_tui.tui.screens.watched_folders import WatchedFolders, WatchedRow
 
@@ -64,11 +65,18 @@ class MemoryWatch(_Base):
         if (running is not None and not running.watcher.stopped) or not self.can_ingest():
             return
         if not os.path.isdir(path):
-            self.notify(f"Not watching {path}: the folder is missing.", severity="warning")
+            self.notify(
+                f"Not watching {path}: the folder is missing.", severity="warning", markup=False
+            )
             return
         from magray_tui.ingest import IngestOptions, Watcher
 
-        reporter = IngestJob(self.env.jobs, f"syncing {folder_name(path)}", transient=True)
+        reporter = IngestJob(
+            self.env.jobs,
+            f"syncing {folder_name(path)}",
+            transient=True,
+            on_written=lambda: self.post_message(self.MemoryChanged()),
+        )
         watcher = Watcher(
             self.memory,
             [path],
@@ -83,7 +91,7 @@ class MemoryWatch(_Base):
     @work(thread=True, group="watch", exit_on_error=False, description="watch a folder")
     def run_watch(self, path: str, watch: Watch) -> None:
         try:
-            watch.watcher.run()
+            run_low_priority(watch.watcher.run, "magray-watch")
         finally:
             watch.reporter.finish()
             watch.done.set()

@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from magray_tui.terminal_text import one_line
 from magray_tui.todo.model import TaskError, TaskState
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.panes.base import Pane, PaneEnv
@@ -189,9 +190,9 @@ class TasksPane(TaskActions, Pane):
 
     def focus_default(self) -> None:
         if self.backend is None:
-            self.focus()
+            self.focus_now(self)
         else:
-            (self.graph if self.graph_mode else self.table).focus()
+            self.focus_now(self.graph if self.graph_mode else self.table)
 
     # ---- loading -------------------------------------------------------------------------
     def refresh_tasks(self, keep: str | None = None, *, changed: bool = False) -> None:
@@ -336,7 +337,7 @@ class TasksPane(TaskActions, Pane):
         started = time.perf_counter()
         with self.env.jobs.track("drawing the graph"):
             tasks = tasks[:GRAPH_LIMIT]
-            nodes = [(t.id, f"{t.glyph} {t.id} {t.title}") for t in tasks]
+            nodes = [(t.id, one_line(f"{t.glyph} {t.id} {t.title}")) for t in tasks]
             edges = [(dep, t.id) for t in tasks for dep in t.deps]
             graph = layout(nodes, edges, box_width=GRAPH_BOX_WIDTH)
         if not get_current_worker().is_cancelled:

@@ -16,6 +16,7 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 
+from magray_tui.terminal_text import one_line
 from magray_tui.todo.model import PRIORITY_ORDER, DependentsExist, TaskState
 from magray_tui.tui.screens.task_editor import TaskDraft, TaskEditor
 from magray_tui.tui.screens.task_picker import ChoicePicker, TaskPicker
@@ -183,7 +184,7 @@ class TaskActions(_Base):
 
     def action_done(self) -> None:
         if task := self.selected:
-            self.run_change("finishing the task", lambda s: (_moved(s.done(task.id)), task.id))
+            self.run_change("finishing the task", lambda s: (_finished(s, task.id), task.id))
 
     def action_cancel_task(self, dependents: str = "ask") -> None:
         if (task := self.selected) is None:
@@ -237,6 +238,18 @@ class TaskActions(_Base):
 
 def _created(task: Task) -> tuple[str, str | None]:
     return f"Added {task.id} ({task.state.value.replace('_', ' ')}).", task.id
+
+
+def _finished(todo: TodoService, ref: str) -> str:
+    """Mark `ref` done and say so, naming the tasks that became ready by it."""
+    waiting = {t.id for t in todo.dependents(ref) if t.state is TaskState.BLOCKED}
+    task = todo.done(ref)
+    ready = [t for t in todo.dependents(ref) if t.id in waiting and t.state is TaskState.READY]
+    if not ready:
+        return _moved(task)
+    names = ", ".join(f"{t.id} {one_line(t.title, 30)}" for t in ready[:3])
+    more = f" and {len(ready) - 3} more" if len(ready) > 3 else ""
+    return f"{_moved(task)} Now ready: {names}{more}."
 
 
 def _moved(task: Task) -> str:

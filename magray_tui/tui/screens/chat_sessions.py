@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from magray_tui.terminal_text import one_line
+
 if TYPE_CHECKING:
     from magray_tui.agent.model import ChatSession
 
@@ -66,7 +68,7 @@ class ChatSessionsScreen(ModalScreen[SessionChoice | None]):
         mark = "● " if s.id == self.current else "  "
         label = Text.assemble(
             mark,
-            (s.name, "bold"),
+            (one_line(s.name), "bold"),
             f"  {s.message_count} messages · {s.updated_at:%Y-%m-%d %H:%M}",
         )
         return Option(label, id=s.id)

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from magray_tui.terminal_text import for_terminal
+
 
 class ConfirmAction(ModalScreen[bool]):
     """Dismisses with True (approve) or False (deny, Esc)."""
@@ -39,9 +41,9 @@ class ConfirmAction(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text), id="confirm-title")
+            yield Static(Text(for_terminal(self.title_text)), id="confirm-title")
             with VerticalScroll(id="confirm-detail-box"):
-                yield Static(Text(self.detail), id="confirm-detail")
+                yield Static(Text(for_terminal(self.detail)), id="confirm-detail")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.approve_label, variant="warning", id="confirm-yes")
                 yield Button("Deny (n / Esc)", id="confirm-no")

@@ -36,6 +36,15 @@ def check_folder(text: str) -> tuple[str | None, str | None]:
     return os.path.realpath(path), None
 
 
+class Tick(Checkbox):
+    """A checkbox that draws nothing inside when unticked: Textual's draws its "X" in a
+    dim colour, which on dark themes read as ticked."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "X" if self.value else " "
+
+
 class AddFolderScreen(ModalScreen[FolderRequest | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter ingests from anywhere in the dialog (the checkbox would take it as a toggle;
@@ -75,7 +84,7 @@ class AddFolderScreen(ModalScreen[FolderRequest | None]):
             yield Input(
                 self.initial, placeholder="~/notes or /path/to/project", id="add-folder-path"
             )
-            yield Checkbox("Keep watching it (changes are ingested live)", id="add-folder-watch")
+            yield Tick("Keep watching it (changes are ingested live)", id="add-folder-watch")
             yield Static(id="add-folder-error", markup=False)
             with Horizontal(id="add-folder-buttons"):
                 yield Label("Enter ingests · Space (un)ticks · Esc cancels")
@@ -98,7 +107,7 @@ class AddFolderScreen(ModalScreen[FolderRequest | None]):
             self.query_one("#add-folder-error", Static).update(problem)
             self.query_one(Input).focus()
             return
-        self.dismiss(FolderRequest(path, self.query_one(Checkbox).value))
+        self.dismiss(FolderRequest(path, self.query_one(Tick).value))
 
     @on(Input.Changed)
     def clear_error(self) -> None:

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from magray_tui.terminal_text import for_terminal
 from magray_tui.tui.formatting import cycle_counts, snippet
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class PromotionPreview(ModalScreen[None]):
         a = self.report.actions[int(event.row_key.value or 0)]
         detail = Text()
         detail.append(f"{a.record_id} · {_cells(a)[2]}\n", style="bold")
-        detail.append(f"{a.text}\nwhy: {a.reason}")
+        detail.append(for_terminal(f"{a.text}\nwhy: {a.reason}"))
         self.query_one("#preview-detail", Static).update(detail)
 
 
@@ -106,7 +107,7 @@ def _cells(a: Action) -> tuple[Text, ...]:
     else:
         what, move = a.action, f"{a.from_layer}→{a.to_layer}"
     return (
-        Text(a.record_id),
+        Text(snippet(a.record_id, 40)),
         Text(snippet(a.text or "", 36)),
         Text(what),
         Text(move),

@@ -18,6 +18,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from magray_tui.terminal_text import for_terminal, one_line
+
 if TYPE_CHECKING:
     from magray_tui.todo.model import Task
 
@@ -34,7 +36,7 @@ PICKER_CSS = """
 
 
 def task_option(task: Task) -> Option:
-    return Option(Text(f"{task.glyph} {task.id}  {' '.join(task.title.split())}"), id=task.id)
+    return Option(Text(f"{task.glyph} {task.id}  {one_line(task.title)}"), id=task.id)
 
 
 class TaskPicker(ModalScreen[str | None]):
@@ -59,7 +61,7 @@ class TaskPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.heading, classes="picker-title", markup=False)
+            yield Static(for_terminal(self.heading), classes="picker-title", markup=False)
             yield Input(placeholder="type part of a title, a tag or an id", id="picker-query")
             yield OptionList(id="picker-options")
             yield Static("Enter picks · ↓ to the list · Esc cancels", classes="picker-help")
@@ -120,8 +122,9 @@ class ChoicePicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.heading, classes="picker-title", markup=False)
-            yield OptionList(*(Option(Text(label), id=cid) for cid, label in self.choices))
+            yield Static(for_terminal(self.heading), classes="picker-title", markup=False)
+            options = (Option(Text(one_line(label)), id=cid) for cid, label in self.choices)
+            yield OptionList(*options)
             yield Static(self.help, classes="picker-help", markup=False)
 
     def on_mount(self) -> None:

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 
 if TYPE_CHECKING:
@@ -101,8 +102,8 @@ class WatchedFolders(ModalScreen[None]):
         for row in self.rows:
             table.add_row(
                 Text("on" if row.enabled else "off", style="bold" if row.enabled else "dim"),
-                Text(row.path),
-                Text(row.status, style="" if row.exists else "red"),
+                Text(one_line(row.path)),
+                Text(one_line(row.status), style="" if row.exists else "red"),
                 Text(f"{row.files:,}", justify="right"),
                 Text(f"{row.chunks:,}", justify="right"),
                 key=row.path,
@@ -122,7 +123,9 @@ class WatchedFolders(ModalScreen[None]):
         if row is None:
             return
         if not row.exists and not row.enabled:
-            self.notify(f"{row.path} is missing: nothing to watch.", severity="warning")
+            self.notify(
+                f"{row.path} is missing: nothing to watch.", severity="warning", markup=False
+            )
             return
         self.toggle(row.path, not row.enabled)
 

@@ -2,6 +2,9 @@
 
 Model and user text is never parsed as Rich markup: plain text goes through `Text`, replies
 through the Markdown widget (which renders Markdown, not markup: `[bold]` stays literal).
+Control characters in that text (an escape sequence in a reply, a memory or tool output) are
+made visible by `for_terminal` before anything is drawn; `self.text` keeps the original for
+copying.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.widgets import Collapsible, Markdown, Static
+
+from magray_tui.terminal_text import for_terminal, one_line
 
 if TYPE_CHECKING:
     from textual.widgets._markdown import MarkdownStream
@@ -68,7 +74,7 @@ class UserEntry(ChatEntry):
 
     def compose(self) -> ComposeResult:
         yield Static("You", classes="entry-head", markup=False)
-        yield Static(Text(self.text), classes="entry-body")
+        yield Static(Text(for_terminal(self.text)), classes="entry-body")
 
 
 class AssistantEntry(ChatEntry):
@@ -87,8 +93,8 @@ class AssistantEntry(ChatEntry):
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.label), classes="entry-head")
-        yield Markdown(self.text, open_links=False)
+        yield Static(Text(one_line(self.label)), classes="entry-head")
+        yield Markdown(for_terminal(self.text), open_links=False)
         yield Static(classes="entry-state", markup=False)
         yield Static(classes="entry-usage", markup=False)
 
@@ -100,22 +106,22 @@ class AssistantEntry(ChatEntry):
         self.text += fragment
         if self._stream is None:
             self._stream = Markdown.get_stream(self.markdown)
-        await self._stream.write(fragment)
+        await self._stream.write(for_terminal(fragment))
 
     async def finish(self, status: str, usage_line: str, error: str | None = None) -> None:
         """Stop streaming and render the whole reply once more (the final full render)."""
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
-        await self.markdown.update(self.text)
+        await self.markdown.update(for_terminal(self.text))
         state = self.query_one(".entry-state", Static)
         if status == "cancelled":
             self.add_class("-cancelled")
             state.update(Text("⊘ cancelled — the partial reply is kept"))
         elif status == "error":
             self.add_class("-error")
-            state.update(Text(f"✗ {error or 'the model failed'}"))
-        self.query_one(".entry-usage", Static).update(Text(usage_line))
+            state.update(Text(f"✗ {for_terminal(error or 'the model failed')}"))
+        self.query_one(".entry-usage", Static).update(Text(one_line(usage_line)))
 
 
 class NoticeEntry(ChatEntry):
@@ -132,9 +138,9 @@ class NoticeEntry(ChatEntry):
 
     def compose(self) -> ComposeResult:
         if self.as_markdown:
-            yield Markdown(self.text, open_links=False)
+            yield Markdown(for_terminal(self.text), open_links=False)
         else:
-            yield Static(Text(self.text))
+            yield Static(Text(for_terminal(self.text)))
 
 
 class ToolEntry(ChatEntry):
@@ -151,7 +157,7 @@ class ToolEntry(ChatEntry):
         self._collapsible: Collapsible | None = None
 
     def compose(self) -> ComposeResult:
-        title = f"⚙ {self.tool_name} {_short(self.arguments, 80)} — running…"
+        title = _title(f"⚙ {_short(self.tool_name, 40)} {_short(self.arguments, 80)} — running…")
         self._collapsible = Collapsible(
             Static(Text(""), classes="tool-output"), title=title, collapsed=True
         )
@@ -162,12 +168,15 @@ class ToolEntry(ChatEntry):
         mark = "✓" if ok else "✗"
         self.set_class(not ok, "-failed")
         if self._collapsible is not None:
-            self._collapsible.title = f"{mark} {self.tool_name}: {_short(summary, 100)}"
+            # A refusal's summary already names the tool ("shell: the shell tool is off").
+            named = summary.startswith(f"{self.tool_name}:")
+            head = "" if named else f"{_short(self.tool_name, 40)}: "
+            self._collapsible.title = _title(f"{mark} {head}{_short(summary, 100)}")
         lines = output.splitlines()
         shown = "\n".join(lines[:TOOL_OUTPUT_LINES])
         if len(lines) > TOOL_OUTPUT_LINES:
             shown += f"\n… {len(lines) - TOOL_OUTPUT_LINES} more lines (c copies all)"
-        self.query_one(".tool-output", Static).update(Text(shown))
+        self.query_one(".tool-output", Static).update(Text(for_terminal(shown)))
 
 
 class MemoriesEntry(ChatEntry):
@@ -192,8 +201,8 @@ class MemoriesEntry(ChatEntry):
         lines = [
             Static(
                 Text.assemble(
-                    (f"{r['id']} ", "bold"),
-                    (f"{r['layer']} ", "italic"),
+                    (f"{one_line(str(r['id']))} ", "bold"),
+                    (f"{one_line(str(r['layer']))} ", "italic"),
                     (f"{r['score']:.3f}  " if r.get("score") is not None else ""),
                     _short(r["text"], 240),
                 ),
@@ -229,5 +238,10 @@ def short_label(label: str) -> str:
 
 
 def _short(text: str, limit: int) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """One line of `text`, control characters made visible, cut to `limit`."""
+    return one_line(str(text), limit)
+
+
+def _title(text: str) -> str:
+    """A Collapsible title: Textual parses a string title as markup, so escape it."""
+    return escape(text)

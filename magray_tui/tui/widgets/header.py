@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from magray_tui.terminal_text import one_line
+
 LAYERS = ("interact", "insights", "assets")
 
 
@@ -35,7 +37,7 @@ class AppHeader(Widget):
         parts: list[tuple[str, str] | str] = []
         if not compact:
             parts += [("magray", "bold $primary"), sep, ("model ", "dim")]
-        model = self.model.split(" (")[0] if compact else self.model
+        model = one_line(self.model.split(" (")[0] if compact else self.model)
         parts.append(model or "?")
         if self.state == "loading":
             parts.append((" (loading…)", "dim italic"))
@@ -48,8 +50,8 @@ class AppHeader(Widget):
             for n, layer in enumerate(LAYERS):
                 if n:
                     parts.append((" · ", "dim"))
-                parts += [f"{layer} ", (str(self.counts.get(layer, 0)), "bold")]
-            parts.append((f" · forgotten {self.counts.get('forgotten', 0)}", "dim"))
+                parts += [f"{layer} ", (f"{self.counts.get(layer, 0):,}", "bold")]
+            parts.append((f" · forgotten {self.counts.get('forgotten', 0):,}", "dim"))
         if self.note:
             parts += [sep, ("read-only", "bold $warning")]
         return Content.assemble(*parts)

@@ -30,8 +30,13 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def _unit(job: Job) -> str:
-    return f" {job.unit}" if job.unit else ""
+def _counts(job: Job) -> str:
+    """`3/7 files`, or `42%` for a job that counts bytes (an ingest: the honest measure of
+    its progress, while files finish in batches)."""
+    assert job.total
+    if job.unit == "bytes":
+        return f"{min(100, int(100 * job.done / job.total))}%"
+    return f"{job.done:,}/{job.total:,}" + (f" {job.unit}" if job.unit else "")
 
 
 def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
@@ -46,7 +51,7 @@ def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
         spinner = STRONG_FRAMES[frame % len(STRONG_FRAMES)]
         parts: list[tuple[str, str] | str] = [(spinner, "bold $accent"), f" {job.label} "]
         if job.total:
-            parts.append((f"{job.done}/{job.total}{_unit(job)} ", "dim"))
+            parts.append((f"{_counts(job)} ", "dim"))
         if job.detail:
             parts.append((f"{job.detail} ", "dim"))
         parts.append((_duration(elapsed), "dim"))
@@ -56,7 +61,7 @@ def describe_job(job: Job, now: float) -> list[tuple[str, str] | str] | None:
         f"{job.label} ",
         ("━" * filled, "$accent"),
         ("━" * (BAR_WIDTH - filled), "$panel-lighten-2"),
-        f" {job.done:,}/{job.total:,}{_unit(job)}",
+        f" {_counts(job)}",
     ]
     rate, eta = job.rate(now), job.eta(now)
     if job.detail:  # the job's own words (and rate) say more than done/elapsed

@@ -1,7 +1,8 @@
 """The detail panel of the memory browser: full text, fields, why it matched, history.
 
 Record text is user or model content: it is always shown as plain `Text`, never parsed
-as markup, so `[bold]` or `[link]` in a memory shows as typed.
+as markup, so `[bold]` or `[link]` in a memory shows as typed, and its control characters
+are made visible (`for_terminal`) so an escape sequence in a memory cannot reach the terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from magray_tui.terminal_text import for_terminal
 from magray_tui.tui.formatting import score_lines, when
 
 if TYPE_CHECKING:
@@ -56,16 +58,18 @@ class RecordDetail(VerticalScroll):
         kind = f"{rec.layer.value} · {rec.kind}" + (
             " · forgotten" if rec.state == "forgotten" else ""
         )
-        title.update(Text(f"{rec.id}  {kind}"))
-        body.update(Text(rec.text))
-        self.query_one("#detail-fields", Static).update(Text("\n".join(_field_lines(rec))))
+        title.update(Text(for_terminal(f"{rec.id}  {kind}", multiline=False)))
+        body.update(Text(for_terminal(rec.text)))
+        fields = "\n".join(for_terminal(line, multiline=False) for line in _field_lines(rec))
+        self.query_one("#detail-fields", Static).update(Text(fields))
         self.query_one("#detail-score", Static).update(
             Text("\n".join(score_lines(row.parts, row.score)))
         )
         self.query_one("#detail-history", Static).update(Text("loading…"))
 
     def show_history(self, events: list[dict[str, Any]]) -> None:
-        lines = [_history_line(e) for e in events] or ["no changes recorded"]
+        lines = [for_terminal(_history_line(e), multiline=False) for e in events]
+        lines = lines or ["no changes recorded"]
         self.query_one("#detail-history", Static).update(Text("\n".join(lines)))
 
 

@@ -10,12 +10,17 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from magray_tui.tui.formatting import age, snippet
+from magray_tui.tui.formatting import age, match_cell, snippet
 
 if TYPE_CHECKING:
     from magray_tui.memory import Record
 
-COLUMNS = ("layer", "memory", "score", "age", "reads")
+COLUMNS = ("layer", "memory", "match", "age", "reads")
+# Fixed widths (the memory column takes the rest): a column sized from its cells was
+# sometimes sized from its label alone when rows were replaced right after start
+# (`inter`, `Who ow`), and fixed columns keep match/age/reads in place as rows change.
+WIDTHS = {"layer": 8, "match": 8, "age": 4, "reads": 5}
+CELL_PADDING = 2  # DataTable pads each cell by one on both sides
 LAYER_COLORS = {"interact": "secondary", "insights": "primary", "assets": "accent"}
 
 
@@ -40,8 +45,11 @@ class RecordTable(DataTable):
         self._ages: dict[str, str] = {}  # as drawn, so a tick only touches what changed
 
     def on_mount(self) -> None:
+        self._add_columns(self._snippet_width())
+
+    def _add_columns(self, snippet_width: int) -> None:
         for name in COLUMNS:
-            self.add_column(name, key=name)
+            self.add_column(name, key=name, width=WIDTHS.get(name, snippet_width))
 
     def on_resize(self) -> None:
         # The snippet column takes the width there is: redraw when it changes.
@@ -50,7 +58,8 @@ class RecordTable(DataTable):
             self.show_rows(list(self.rows_by_id.values()), selected.record.id if selected else None)
 
     def _snippet_width(self) -> int:
-        return max(self.size.width - 34, 20)
+        fixed = sum(WIDTHS.values()) + CELL_PADDING * len(COLUMNS) + 2  # + the scrollbar
+        return max(self.size.width - fixed, 20)
 
     @property
     def selected(self) -> ResultRow | None:
@@ -72,12 +81,11 @@ class RecordTable(DataTable):
         # Columns too: a column keeps the width of its widest cell ever, so after the
         # terminal shrinks, old wide snippets would push score, age and reads off screen.
         self.clear(columns=True)
-        for name in COLUMNS:
-            self.add_column(name, key=name)
+        width = self._drawn_width = self._snippet_width()
+        self._add_columns(width)
         self.rows_by_id = {r.record.id: r for r in rows}
         self._order = [r.record.id for r in rows]
         now = self.clock()
-        width = self._drawn_width = self._snippet_width()
         colors = self.app.theme_variables
         self._ages = {}
         for row in rows:
@@ -87,7 +95,7 @@ class RecordTable(DataTable):
             self.add_row(
                 Text(layer, style=colors.get(LAYER_COLORS.get(layer, ""), "")),
                 Text(snippet(rec.text, width)),
-                Text("" if row.score is None else f"{row.score:.2f}", justify="right"),
+                Text(match_cell(row.parts), justify="right"),
                 Text(shown_age, justify="right"),
                 Text(str(rec.access_count), justify="right"),
                 key=rec.id,

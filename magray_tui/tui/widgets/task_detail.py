@@ -1,5 +1,6 @@
 """The Tasks pane's detail panel: every field of the selected task, what it waits for,
-what waits for it, and the memories it links to (all plain text, never markup)."""
+what waits for it, and the memories it links to (all plain text, never markup; control
+characters in titles and notes made visible by `for_terminal`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.formatting import when
 
 if TYPE_CHECKING:
@@ -55,19 +57,21 @@ class TaskDetail(VerticalScroll):
             for name in ("fields", *SECTIONS):
                 self.query_one(f"#task-{name}", Static).update(Text(""))
             return
-        title.update(Text(f"{task.glyph} {task.id}  {task.title}"))
-        self.query_one("#task-fields", Static).update(Text("\n".join(field_lines(task, tasks))))
+        title.update(Text(f"{task.glyph} {task.id}  {one_line(task.title)}"))
+        fields = "\n".join(for_terminal(line, multiline=False) for line in field_lines(task, tasks))
+        self.query_one("#task-fields", Static).update(Text(fields))
         dependents = [t for t in tasks.values() if task.id in t.deps]
         self.query_one("#task-needs", Static).update(_task_list(task.deps, tasks))
         self.query_one("#task-needed-by", Static).update(
             _task_list([t.id for t in dependents], tasks)
         )
-        memories = "\n".join(task.memory_links) if task.memory_links else "none"
+        memories = "\n".join(map(one_line, task.memory_links)) if task.memory_links else "none"
         self.query_one("#task-memories", Static).update(Text(memories))
         parts = [p for p in (task.description, task.notes and f"notes: {task.notes}") if p]
         if task.artifacts:
             parts.append("artifacts: " + ", ".join(task.artifacts))
-        self.query_one("#task-text", Static).update(Text("\n\n".join(parts) or "none"))
+        text = for_terminal("\n\n".join(parts)) or "none"
+        self.query_one("#task-text", Static).update(Text(text))
 
 
 def field_lines(task: Task, tasks: Mapping[str, Task]) -> list[str]:
@@ -93,5 +97,6 @@ def _task_list(ids: object, tasks: Mapping[str, Task]) -> Text:
     lines = []
     for tid in ids:  # type: ignore[attr-defined]
         other = tasks.get(tid)
-        lines.append(f"{other.glyph} {tid} {other.title}" if other else f"? {tid} (not loaded)")
+        line = f"{other.glyph} {tid} {other.title}" if other else f"? {tid} (not loaded)"
+        lines.append(one_line(line))
     return Text("\n".join(lines) if lines else "none")

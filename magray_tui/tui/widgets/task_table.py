@@ -1,6 +1,7 @@
 """The Tasks pane's list: one row per task in topological order, or as a parent/child tree.
 
-Titles are user text: every cell is a `rich.text.Text`, never parsed as markup.
+Titles are user text: every cell is a `rich.text.Text`, never parsed as markup, with its
+control characters made visible (`one_line`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import DataTable
 
+from magray_tui.terminal_text import one_line
 from magray_tui.todo.model import Priority, TaskState
 
 if TYPE_CHECKING:
@@ -133,9 +135,7 @@ class TaskTable(DataTable):
         for task, depth in rows:
             pri, pri_color = PRIORITY_LABELS[task.priority]
             indent = "  " * depth + ("└ " if depth else "")
-            title = f"{indent}{task.id} {' '.join(task.title.split())}"
-            if len(title) > width:
-                title = title[: width - 1] + "…"
+            title = indent + one_line(f"{task.id} {task.title}", width - len(indent))
             due = Text(task.due_at.strftime("%Y-%m-%d") if task.due_at else "")
             if task.due_at and task.due_at.date() < today and task.state.open:
                 due.stylize(colors.get("error", "red"))
