@@ -230,18 +230,6 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     def memory(self) -> MemoryService | None:
         return self.backend.memory if self.backend else None
 
-    def data_may_have_changed(self) -> None:
-        """Memories may have changed elsewhere (another pane, another magray process):
-        run the shown query again (or reload the linked memory shown), keeping the row."""
-        tables = self.query(RecordTable)
-        if self.memory is None or not self.workspace_ready or not tables:
-            return
-        if self._linked is not None:
-            self.show_record(self._linked)
-            return
-        selected = tables.first().selected
-        self.refresh_results(keep=selected.record.id if selected else None)
-
     # ---- queries -------------------------------------------------------------------------
     def refresh_results(self, keep: str | None = None) -> None:
         if self.memory is None or not self.workspace_ready:
@@ -309,6 +297,8 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.refresh_results()
 
     def data_may_have_changed(self) -> None:
+        """Memories may have changed elsewhere (another pane, another magray process, a
+        tool): check the store revision in a worker; a moved one reloads what is shown."""
         if self.memory is not None and self.workspace_ready:
             self.check_revision()
 
@@ -319,10 +309,15 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def on_memory_browser_revision_checked(self, message: RevisionChecked) -> None:
         known, self._revision = self._revision, message.revision
-        if known is not None and known != message.revision:
-            # Written elsewhere (the chat, a background distillation, a tool): show it.
+        if known == message.revision or not self.query(RecordTable):
+            return
+        # Written elsewhere (the chat, a distillation, a tool, another magray process), or
+        # the first check since the pane loaded: show what is there now.
+        if self._linked is not None:
+            self.show_record(self._linked)
+        else:
             self.reload_keeping_selection()
-            self.load_facets()
+        self.load_facets()
 
     def on_memory_browser_memory_changed(self) -> None:
         # New kinds or tags may have come with the change (this message bubbles on to
