@@ -74,9 +74,13 @@ class _LazyGroup(click.Group):
 def main(ctx: click.Context, home: Path | None, log_level: str | None) -> None:
     """magray: a terminal workstation for an AI agent with a layered vector memory."""
     # Before any tool can run: commands magray starts cannot read its /proc environ.
+    from magray_tui.private_files import restrict_umask
     from magray_tui.tools.procguard import protect_process
 
     protect_process()
+    # Before anything of the home is created (a client of another magray creates its host
+    # folder before it ever loads settings): everything magray writes is private.
+    restrict_umask()
     ctx.obj = AppContext(home=home, log_level=log_level.upper() if log_level else None)
     if ctx.invoked_subcommand is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):

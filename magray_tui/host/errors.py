@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from magray_tui.errors import MagrayError
 
-class HostError(Exception):
+
+class HostError(MagrayError):
     """Talking to the magray process that hosts this home failed in a way a user can act on
     (it stopped mid-change, it belongs to another user, it never answered)."""
 
