@@ -79,12 +79,15 @@ async def test_promote_then_undo(app):
         await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "insights")
         await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "insights")
         await wait_until(pilot, lambda: app.query_one(AppHeader).counts["insights"] == 3)
-        assert any("Promoted to insights. Press z to undo." in n for n in app.notes)
+        # The toast comes when the worker returns, a moment after the change is visible.
+        await wait_until(
+            pilot, lambda: any("Promoted to insights. Press z to undo." in n for n in app.notes)
+        )
         await wait_until(pilot, lambda: "promote interact→insights by user" in history(app))
         await pilot.press("z")
         await wait_until(pilot, lambda: stored(app, "m-cat").layer.value == "interact")
         await wait_until(pilot, lambda: shown_layer(app, "m-cat") == "interact")
-        assert any("moved back to interact" in n for n in app.notes)
+        await wait_until(pilot, lambda: any("moved back to interact" in n for n in app.notes))
         await wait_until(pilot, lambda: "undo promote: moved back to interact" in history(app))
 
 
