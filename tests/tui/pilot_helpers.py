@@ -18,7 +18,7 @@ async def wait_until(
             return
         if not pilot.app.is_running:
             raise AssertionError(f"the app stopped while waiting for: {what or predicate}")
-        await pilot.pause(0.02)
+        await pilot.pause(0.05)
     raise AssertionError(f"condition not met within {timeout} s: {what or predicate}")
 
 
