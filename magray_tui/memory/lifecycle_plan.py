@@ -35,22 +35,6 @@ class Action:
         return asdict(self)
 
 
-@dataclass
-class CycleReport:
-    actions: list[Action]
-    policy: str
-    policy_why: str
-    considered: int
-    applied: bool
-    seconds: float = 0.0
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for a in self.actions:
-            out[a.action] = out.get(a.action, 0) + 1
-        return out
-
-
 def features_dict(x: np.ndarray, score: float, layer: str) -> dict[str, Any]:
     out: dict[str, Any] = {n: round(float(v), 4) for n, v in zip(pol.FEATURES, x, strict=True)}
     out["score"] = round(float(score), 4)

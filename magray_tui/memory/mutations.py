@@ -3,16 +3,16 @@ write path: rows, history and revision in one transaction, then both indexes fol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from magray_tui.memory import items as item_rules
 from magray_tui.memory.commit import normalized
 from magray_tui.memory.core import MemoryCore
-from magray_tui.memory.records import MemoryError_, Record, State
+from magray_tui.memory.records import Layer, MemoryError_, Record, State
 
 EMBED_BATCH = 256
 Progress = Any  # Callable[[int, int], None] | None
@@ -192,14 +192,24 @@ def purge_targets(core: MemoryCore, ref: str | None, all_forgotten: bool) -> lis
     return list(core.repo.get_many(seqs).values())
 
 
+class Purgeable(Protocol):
+    """What a purge needs of a row: a `Record`, or ingest's lighter `SourceRef`."""
+
+    seq: int
+    id: str
+    layer: Layer
+
+
 def purge(
     core: MemoryCore,
-    targets: list[Record],
+    targets: Sequence[Purgeable],
     *,
     reason: str = "deleted for good",
     actor: str = "user",
 ) -> list[str]:
-    """Delete for good, with one `purge` history row each."""
+    """Delete for good, with one `purge` history row each (records, or ingest's source
+    refs: anything with a seq, an id and a layer), in one commit."""
+    core.require_writable()
     if not targets:
         return []
 

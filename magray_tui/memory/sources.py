@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from magray_tui.memory import mutations
 from magray_tui.memory.records import Layer, State
 
 if TYPE_CHECKING:
@@ -77,22 +78,4 @@ def drop(svc: HasCore, refs: Sequence[SourceRef], *, reason: str, actor: str = "
     not knowledge anyone wrote), with one `purge` history row each, in one commit."""
     if not refs:
         return 0
-    svc.core.require_writable()
-
-    def write(w) -> None:
-        w.delete([r.seq for r in refs])
-        w.add_history(
-            [
-                {
-                    "record_id": r.id,
-                    "action": "purge",
-                    "from_layer": r.layer.value,
-                    "actor": actor,
-                    "reason": reason,
-                }
-                for r in refs
-            ]
-        )
-
-    svc.core.commit(write)
-    return len(refs)
+    return len(mutations.purge(svc.core, list(refs), reason=reason, actor=actor))

@@ -309,10 +309,9 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def on_memory_browser_revision_checked(self, message: RevisionChecked) -> None:
         known, self._revision = self._revision, message.revision
-        if known == message.revision or not self.query(RecordTable):
-            return
-        # Written elsewhere (the chat, a distillation, a tool, another magray process), or
-        # the first check since the pane loaded: show what is there now.
+        if known is None or known == message.revision or not self.query(RecordTable):
+            return  # the first check sets the baseline; an unchanged store needs no query
+        # Written elsewhere (the chat, a distillation, a tool, another magray process).
         if self._linked is not None:
             self.show_record(self._linked)
         else:

@@ -27,6 +27,9 @@ COLUMNS = (
     ("due", "due"),
 )
 FIXED_WIDTH = 3 + 6 + 14 + 12 + 8  # everything but the title, with cell padding
+# Content widths of the fixed columns. Set explicitly, never auto: an auto-width column is
+# as wide as its header until the rows are measured, which drew "t2 W" for a frame.
+WIDTHS = {"state": 1, "priority": 4, "deps": 11, "due": 10}
 # Theme variables for each state and priority (looked up when drawn, so themes apply).
 STATE_COLORS = {
     TaskState.PLANNED: "text-muted",
@@ -97,8 +100,11 @@ class TaskTable(DataTable):
         self._drawn_width = 0
 
     def on_mount(self) -> None:
+        self._add_columns(self._title_width())
+
+    def _add_columns(self, title_width: int) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            self.add_column(label, key=key, width=WIDTHS.get(key, title_width))
 
     def on_resize(self) -> None:
         if self._shown and self._title_width() != self._drawn_width:
@@ -127,9 +133,10 @@ class TaskTable(DataTable):
         for t in shown:  # a filtered list may be fresher than the full one
             self.tasks[t.id] = t
         rows = tree_order(shown) if self.tree_view else [(t, 0) for t in shown]
-        self.clear()
-        self.order = [t.id for t, _ in rows]
         width = self._drawn_width = self._title_width()
+        self.clear(columns=True)
+        self._add_columns(width)
+        self.order = [t.id for t, _ in rows]
         colors = self.app.theme_variables
         today = self.clock().date()
         for task, depth in rows:
