@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from magray_tui.host import ops
 from magray_tui.host.client import OutcomeUnknown
+from magray_tui.memory.records import add_item
 
 if TYPE_CHECKING:
     from magray_tui.host.client import Client
@@ -92,16 +93,9 @@ class MemoryProxy(_Proxy):
     ) -> str:
         item = {
             **fields,
-            "text": text,
-            "layer": layer,
-            "kind": kind,
-            "tags": list(tags),
-            "session": session,
-            "source": source,
-            "created_at": created_at,
-            "metadata": metadata,
-            "importance": importance,
-            "pinned": pinned,
+            **add_item(
+                text, layer, kind, tags, session, source, created_at, metadata, importance, pinned
+            ),
         }
         return self.add_many([item])[0]
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -208,3 +209,31 @@ class Filters:
             self.until,
             self.state,
         )
+
+
+def add_item(
+    text: str,
+    layer: Layer | str,
+    kind: str,
+    tags: Iterable[str],
+    session: str | None,
+    source: str,
+    created_at: Any,
+    metadata: dict[str, Any] | None,
+    importance: float,
+    pinned: bool,
+) -> dict[str, Any]:
+    """The item `add_many` takes for one `add(...)` call (the service and the host proxy
+    build it the same way; numpy-free, so a thin client can use it)."""
+    return {
+        "text": text,
+        "layer": layer,
+        "kind": kind,
+        "tags": list(tags),
+        "session": session,
+        "source": source,
+        "created_at": created_at,
+        "metadata": metadata,
+        "importance": importance,
+        "pinned": pinned,
+    }

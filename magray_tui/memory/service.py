@@ -30,6 +30,7 @@ from magray_tui.memory.records import (
     MemoryError_,
     Record,
     State,
+    add_item,
     to_utc_naive,
     utcnow,
 )
@@ -160,18 +161,9 @@ class MemoryService:
         importance: float = 0.5,
         pinned: bool = False,
     ) -> str:
-        item = {
-            "text": text,
-            "layer": layer,
-            "kind": kind,
-            "tags": list(tags),
-            "session": session,
-            "source": source,
-            "created_at": created_at,
-            "metadata": metadata,
-            "importance": importance,
-            "pinned": pinned,
-        }
+        item = add_item(
+            text, layer, kind, tags, session, source, created_at, metadata, importance, pinned
+        )
         return self.add_many([item])[0]
 
     def add_many(
