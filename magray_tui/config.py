@@ -136,6 +136,9 @@ class MemorySettings(_Section):
     rrf_k: int = Field(10, ge=1)
     keyword_weight: float = Field(1.25, ge=0, description="weight of the BM25 list in fusion")
     max_text_bytes: int = Field(1_000_000, ge=1_000, description="longer texts are truncated")
+    superseded_penalty: float = Field(
+        0.8, ge=0, le=1, description="search score factor of a record a newer one superseded"
+    )
 
 
 class PromotionSettings(_Section):
@@ -147,7 +150,12 @@ class PromotionSettings(_Section):
     min_hours_interact: float = Field(1.0, ge=0, description="time in Interact before a move")
     min_days_insights: float = Field(7.0, ge=0, description="time in Insights before a move")
     max_moves_per_day: int = Field(1, ge=1, description="policy moves of one record per day")
-    merge_similarity: float = Field(0.95, gt=0, le=1, description="cosine that means duplicate")
+    merge_similarity: float = Field(
+        0.95, gt=0, le=1, description="cosine at which a promotion with the same content merges"
+    )
+    supersede_similarity: float = Field(
+        0.80, gt=0, le=1, description="cosine at which a promotion that changes a value supersedes"
+    )
     learned_min_examples: int = Field(20, ge=4, description="user decisions before learning")
     cycle_minutes: float = Field(60.0, ge=1, description="how often the TUI runs a cycle")
 
@@ -556,12 +564,14 @@ DEFAULT_CONFIG = """\
 # tombstone_grace_days = 7
 # hnsw_ef_search = 64
 # rrf_k = 10
+# superseded_penalty = 0.8              # search score factor of a superseded memory
 
 [promotion]
 # to_insights = 0.5                     # score that moves Interact -> Insights
 # to_assets = 0.7                       # score that moves Insights -> Assets
 # keep_insights = 0.3                   # expired Insights below this are forgotten
-# merge_similarity = 0.95               # cosine at which a promoted memory merges
+# merge_similarity = 0.95               # cosine at which a promoted duplicate merges
+# supersede_similarity = 0.80           # cosine at which a changed value supersedes
 # cycle_minutes = 60
 
 [llm]

@@ -1,4 +1,4 @@
-"""`magray memory promote|demote|pin|unpin|set-importance|history|undo|policy`."""
+"""`magray memory promote|demote|supersede|pin|unpin|set-importance|history|undo|policy`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def register(group: click.Group) -> None:
             return
         with open_memory(app, write=True) as svc:
             record = svc.promote(ref, to)
-        _print_move(record, as_json)
+            chain = svc.chain(record.id) if not record.merged_into else None
+        _print_move(record, as_json, chain)
 
     @group.command("demote")
     @click.argument("ref")
@@ -49,6 +50,22 @@ def register(group: click.Group) -> None:
         """Move a memory down a layer."""
         with open_memory(app, write=True) as svc:
             _print_move(svc.demote(ref, to), as_json)
+
+    @group.command("supersede")
+    @click.argument("old")
+    @click.argument("new")
+    @click.option("--json", "as_json", is_flag=True)
+    @pass_app
+    @friendly_errors
+    def supersede_cmd(app: AppContext, old: str, new: str, as_json: bool) -> None:
+        """Mark NEW as superseding OLD (a fact that changed): OLD stays searchable, ranked
+        below NEW, with valid_until and superseded_by; `memory undo` reverses it."""
+        with open_memory(app, write=True) as svc:
+            record = svc.supersede(old, new)
+        if as_json:
+            dump_json(record.to_dict())
+        else:
+            echo(f"{record.id} superseded by {record.superseded_by}")
 
     @group.command("pin")
     @click.argument("ref")
@@ -158,13 +175,18 @@ def register(group: click.Group) -> None:
         )
 
 
-def _print_move(record: Any, as_json: bool) -> None:
+def _print_move(record: Any, as_json: bool, chain: dict[str, Any] | None = None) -> None:
     if as_json:
         dump_json(record.to_dict())
     elif record.merged_into:
-        echo(f"{record.id} merged into its near-duplicate {record.merged_into}")
+        echo(f"{record.id} merged into its duplicate {record.merged_into}")
     else:
         echo(f"{record.id} now in {record.layer.value}")
+        older = (chain or {}).get("older") or []
+        if older:  # the promotion changed a value of its neighbour
+            echo(f"{record.id} supersedes {older[0]['id']} (kept, ranked below it)")
+        elif record.superseded_by:
+            echo(f"{record.id} is superseded by the newer {record.superseded_by}")
 
 
 def _print_cycle(report: Any, as_json: bool) -> None:

@@ -151,9 +151,17 @@ def hits_table(hits: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[Any]]]
 
 
 def _with_location(record: Any, width: int) -> str:
-    """Text snippet, led by `path:lines` for memories ingested from files."""
+    """Text snippet, led by `path:lines` for memories ingested from files and by a mark for
+    a superseded memory."""
     where = record.location
-    return f"{where}  {snippet(record.text, width)}" if where else snippet(record.text, width)
+    text = f"{where}  {snippet(record.text, width)}" if where else snippet(record.text, width)
+    return superseded_mark(record) + text
+
+
+def superseded_mark(record: Any) -> str:
+    """`[superseded by ID] ` for a record a newer one superseded, else ''."""
+    by = getattr(record, "superseded_by", None)
+    return f"[superseded by {by}] " if by else ""
 
 
 def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[Any]]]:
@@ -165,7 +173,7 @@ def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[
             ", ".join(r.tags),
             age(r.created_at),
             r.access_count,
-            snippet(r.text, 60),
+            superseded_mark(r) + snippet(r.text, 60),
         )
         for r in records
     ]
@@ -186,6 +194,9 @@ def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
         ("importance", f"{record.importance:g}"),
         ("pinned", "yes" if record.pinned else "no"),
     ]
+    if getattr(record, "superseded_by", None):
+        until = f"{record.valid_until:%Y-%m-%d %H:%M:%S} UTC" if record.valid_until else "-"
+        fields.append(("superseded", f"by {record.superseded_by} (valid until {until})"))
     if record.metadata:
         fields.append(("metadata", json.dumps(record.metadata, ensure_ascii=False)))
     print_fields(fields)

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 READS: dict[str, frozenset[str]] = {
     "memory": frozenset(
-        {"search", "get", "list", "facets", "history", "stats", "policy_status", "export"}
+        {
+            "search",
+            "get",
+            "list",
+            "facets",
+            "history",
+            "chain",
+            "stats",
+            "policy_status",
+            "export",
+        }
     ),
     "todo": frozenset(
         {
@@ -47,6 +57,7 @@ WRITES: dict[str, frozenset[str]] = {
             "demote",
             "pin",
             "set_importance",
+            "supersede",
             "undo",
             "run_cycle",
             "import_",

@@ -33,6 +33,8 @@ EXPORT_ONLY_KEYS = {
     "layer_since",
     "state",
     "forgotten_at",
+    "valid_until",  # a supersede link is not imported: the other record may not come along
+    "superseded_by",
     "score",
     "score_parts",
 }

@@ -1,4 +1,5 @@
-"""The memory lifecycle: promotion cycles, TTL expiry, merges of near-duplicates.
+"""The memory lifecycle: promotion cycles, TTL expiry, merges of near-duplicates, and
+supersedes (a promoted record that changes a value of its near neighbour, see supersede.py).
 
 `lifecycle_plan.plan` decides (pure); this module reads its inputs, finds near-duplicates
 in the target layers, and applies a whole cycle as ONE commit: moves, expiries, merges,
@@ -14,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from magray_tui.memory import fact_compare
 from magray_tui.memory import promotion as pol
+from magray_tui.memory import supersede as sup
 from magray_tui.memory.core import MemoryCore
 from magray_tui.memory.lifecycle_plan import (
     NEXT,
@@ -79,11 +82,14 @@ def plan_cycle(core: MemoryCore, now: datetime, *, with_text: bool = True) -> Cy
 
 
 def find_duplicates(core: MemoryCore, moves: list[Action]) -> None:
-    """Turn a promotion into a merge where the target layer already holds a near-duplicate.
+    """Turn a promotion into a merge where the target layer already holds a duplicate, or
+    into a supersede where its nearest neighbour there states the same subject with another
+    value (`fact_compare.compare`: the embeddings and the content must both agree to merge).
 
-    One batched, unfiltered graph query for all candidates (a 0.95-cosine twin is among the
+    One batched, unfiltered graph query for all candidates (a near twin is among the
     nearest few), then the target layer is checked in NumPy: no Python call per node."""
-    threshold = core.settings.promotion.merge_similarity
+    cfg = core.settings.promotion
+    threshold = min(cfg.merge_similarity, cfg.supersede_similarity)
     by_target: dict[str, list[Action]] = {}
     for a in moves:
         by_target.setdefault(a.to_layer or "", []).append(a)
@@ -111,12 +117,32 @@ def find_duplicates(core: MemoryCore, moves: list[Action]) -> None:
                 j = hits[0] if len(hits) else -1
                 found.append((int(labels[row, j]), float(sims[row, j])) if j >= 0 else (-1, -1.0))
         survivors = core.repo.get_many([s for s, _ in found if s >= 0])
-        for a, (seq, sim) in zip(group, found, strict=True):
+        near = [(a, seq, sim) for a, (seq, sim) in zip(group, found, strict=True)]
+        candidates = core.repo.get_many([a.seq for a, seq, sim in near if sim >= threshold])
+        for a, seq, sim in near:
             a.features["novelty"] = round(1.0 - max(sim, 0.0), 4)
-            if sim >= threshold and seq in survivors:
-                a.action = "merge"
-                a.merge_into = survivors[seq].id
-                a.reason += f"; near-duplicate of {survivors[seq].id} (cosine {sim:.3f})"
+            if sim >= threshold and seq in survivors and a.seq in candidates:
+                _classify(a, candidates[a.seq], survivors[seq], sim, cfg)
+
+
+def _classify(a: Action, record: Record, neighbour: Record, sim: float, cfg: Any) -> None:
+    """Merge, supersede or leave as a plain promotion, by the content of the two texts."""
+    older, newer = sorted((neighbour, record), key=lambda r: (r.created_at, r.seq))
+    verdict = fact_compare.compare(
+        older.text,
+        newer.text,
+        sim,
+        duplicate_min=cfg.merge_similarity,
+        update_min=cfg.supersede_similarity,
+    )
+    if verdict == "duplicate":
+        a.action = "merge"
+        a.merge_into = neighbour.id
+        a.reason += f"; duplicate of {neighbour.id} (cosine {sim:.3f}, same content)"
+    elif verdict == "update" and not older.superseded_by:
+        a.action = "supersede"
+        a.supersede = {"older": older.id, "newer": newer.id}
+        a.reason += f"; {newer.id} changes a value of {older.id} (cosine {sim:.3f}): supersedes it"
 
 
 def run_cycle(core: MemoryCore, *, dry_run: bool = False) -> CycleReport:
@@ -139,8 +165,9 @@ def run_cycle(core: MemoryCore, *, dry_run: bool = False) -> CycleReport:
 def apply_actions(core: MemoryCore, w: Writes, actions: list[Action]) -> None:
     """Write a planned cycle inside the caller's transaction."""
     history: list[dict[str, Any]] = []
+    moving = ("promote", "supersede")
     for target in (Layer.INSIGHTS, Layer.ASSETS):
-        group = [a for a in actions if a.action == "promote" and a.to_layer == target.value]
+        group = [a for a in actions if a.action in moving and a.to_layer == target.value]
         w.move_many([a.seq for a in group], target.value)
     w.forget_many([a.seq for a in actions if a.action == "expire"])
     originals: dict[str, Record] = {}
@@ -160,7 +187,7 @@ def apply_actions(core: MemoryCore, w: Writes, actions: list[Action]) -> None:
             history.append(
                 {
                     "record_id": a.record_id,
-                    "action": a.action,
+                    "action": "promote" if a.action == "supersede" else a.action,
                     "from_layer": a.from_layer,
                     "to_layer": a.to_layer,
                     "actor": a.actor,
@@ -168,13 +195,21 @@ def apply_actions(core: MemoryCore, w: Writes, actions: list[Action]) -> None:
                     "details": {"features": a.features},
                 }
             )
+    w.add_history(history)  # before the links: undo reverses a link before its move
+    linked: set[str] = set()  # two promotions of one cycle may update the same record
+    for a in actions:
+        if a.action == "supersede" and a.supersede and a.supersede["older"] not in linked:
+            linked.add(a.supersede["older"])
+            older = core.repo.get(a.supersede["older"])
+            newer = core.repo.get(a.supersede["newer"])
+            if not older.superseded_by:
+                sup.write_link(w, older, newer, actor=a.actor, reason="changes a value")
     if sources:  # two set-based updates for all merges
         changes = [
             (r.seq, r.tags, r.access_count - originals[i].access_count)
             for i, r in survivors.items()
         ]
         w.merge_many(sources, changes)
-    w.add_history(history)
 
 
 def features_of(core: MemoryCore, record: Record) -> dict[str, Any]:

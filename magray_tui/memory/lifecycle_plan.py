@@ -21,7 +21,7 @@ PREVIOUS = {Layer.ASSETS: Layer.INSIGHTS, Layer.INSIGHTS: Layer.INTERACT}
 class Action:
     record_id: str
     seq: int
-    action: str  # promote | merge | expire
+    action: str  # promote | merge | supersede (a promotion that updates a value) | expire
     from_layer: str
     to_layer: str | None
     score: float
@@ -29,6 +29,8 @@ class Action:
     actor: str
     features: dict[str, float] = field(default_factory=dict)
     merge_into: str | None = None
+    # For a supersede: {"older": id, "newer": id}; the record moved is one of the two.
+    supersede: dict[str, str] | None = None
     text: str = ""
 
     def to_dict(self) -> dict[str, Any]:

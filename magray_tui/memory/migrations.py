@@ -1,4 +1,4 @@
-"""The memory domain's schema migrations (versions 1-3): records, vectors' bookkeeping,
+"""The memory domain's schema migrations (versions 1-3, 6): records, vectors' bookkeeping,
 access events, history. Pure data; `magray_tui.db.catalog` orders every domain's list."""
 
 from __future__ import annotations
@@ -74,6 +74,20 @@ MIGRATIONS += (
         (
             # A merged record is hidden like a tombstone and points at the survivor.
             "ALTER TABLE memories ADD COLUMN IF NOT EXISTS merged_into VARCHAR",
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        6,
+        "facts over time: a superseded record's end of validity and its successor",
+        (
+            # Bi-temporal in the small: the record stays live and searchable; valid_until is
+            # when a newer record (superseded_by) took its place. The PostgreSQL backend
+            # mirrors these two columns under the same names.
+            "ALTER TABLE memories ADD COLUMN IF NOT EXISTS valid_until TIMESTAMP",
+            "ALTER TABLE memories ADD COLUMN IF NOT EXISTS superseded_by VARCHAR",
         ),
     ),
 )

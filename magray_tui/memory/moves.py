@@ -10,6 +10,7 @@ from typing import Any
 
 from magray_tui.memory import lifecycle as lc
 from magray_tui.memory import mutations as ops
+from magray_tui.memory import supersede as sup
 from magray_tui.memory.core import MemoryCore
 from magray_tui.memory.records import Layer, MemoryError_, Record, State
 from magray_tui.memory.repository_writes import Writes
@@ -30,12 +31,13 @@ def move(
         raise MemoryError_(f"cannot {word} {record.id} from {record.layer.value} to {target.value}")
     core.require_writable()
     features = lc.features_of(core, record)
-    if up:
-        dup = _duplicate_in(core, record, target)
-        if dup is not None:
-            reason = f"promoted by the user; near-duplicate of {dup.id} in {target.value}"
-            lc.merge(core, record, dup, actor=actor, reason=reason, features=features)
-            return core.repo.get(record.id)
+    probe = _probe(core, record, target) if up else None
+    if probe is not None and probe.action == "merge" and probe.merge_into:
+        dup = core.repo.get(probe.merge_into)
+        reason = f"promoted by the user; duplicate of {dup.id} in {target.value}"
+        lc.merge(core, record, dup, actor=actor, reason=reason, features=features)
+        return core.repo.get(record.id)
+    link = probe.supersede if probe is not None and probe.action == "supersede" else None
 
     def write(w: Writes) -> None:
         w.move_many([record.seq], target.value)
@@ -48,17 +50,21 @@ def move(
             reason=f"{word}d by the {actor}",
             details={"features": features, "layer_since": record.layer_since.isoformat()},
         )
+        if link:  # the promoted record changes a value of its neighbour: one commit
+            older, newer = core.repo.get(link["older"]), core.repo.get(link["newer"])
+            sup.write_link(w, older, newer, actor=actor, reason="changes a value")
 
     core.commit(write)
     return core.repo.get(record.id)
 
 
-def _duplicate_in(core: MemoryCore, record: Record, layer: Layer) -> Record | None:
+def _probe(core: MemoryCore, record: Record, layer: Layer) -> lc.Action:
+    """What promotion would make of this move: a merge, a supersede, or a plain move."""
     probe = lc.Action(
         record.id, record.seq, "promote", record.layer.value, layer.value, 0.0, "", "user"
     )
     lc.find_duplicates(core, [probe])
-    return core.repo.get(probe.merge_into) if probe.merge_into else None
+    return probe
 
 
 def set_pinned(core: MemoryCore, ref: str, pinned: bool) -> Record:
@@ -132,6 +138,8 @@ def undo(core: MemoryCore, ref: str) -> str:
         "pin",
         "unpin",
         "set-importance",
+        "superseded",
+        "supersedes",
     )
     if action not in known and not (action == "edit" and "previous_text" in details):
         raise MemoryError_(f"the last action on {record.id} ({action}) cannot be undone")
@@ -174,6 +182,8 @@ def _reverse(
         return "forgotten again"
     if action in ("merge", "absorb"):
         return _split(core, w, details, undoing=record.id)
+    if action in ("superseded", "supersedes"):
+        return sup.unlink(w, core, details, undoing=record.id)
     if action in ("pin", "unpin"):
         w.update(record.seq, {"pinned": action == "unpin"})
         return "unpinned" if action == "pin" else "pinned again"

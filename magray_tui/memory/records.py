@@ -123,6 +123,10 @@ class Record:
     state: State = State.LIVE
     forgotten_at: datetime | None = None
     merged_into: str | None = None
+    # Superseded by a newer record that changed a value: still live and searchable, ranked
+    # below its successor; valid_until is when that happened (docs/promotion.md).
+    valid_until: datetime | None = None
+    superseded_by: str | None = None
     seq: int = 0  # internal integer key (vector index label); not shown to users
 
     @property
@@ -160,7 +164,13 @@ class Record:
                 out["forgotten_at"] = _iso(self.forgotten_at)
             if self.merged_into:
                 out["merged_into"] = self.merged_into
+            out["valid_until"] = _iso(self.valid_until)
+            out["superseded_by"] = self.superseded_by
         return out
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by is not None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -265,6 +265,23 @@ class MemoryRepository:
         keys = ("hid", "ts", "action", "from_layer", "to_layer", "actor", "reason", "details")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def superseded_by_ids(self, ids: Sequence[str]) -> list[Record]:
+        """The records that any of `ids` supersedes (their `superseded_by` is one of them),
+        newest first."""
+        if not ids:
+            return []
+        rows = (
+            self._cur()
+            .execute(
+                f"SELECT {RECORD_COLUMNS} FROM memories "
+                "WHERE superseded_by IN (SELECT unnest(?::VARCHAR[])) "
+                "ORDER BY valid_until DESC, seq DESC",
+                [list(ids)],
+            )
+            .fetchall()
+        )
+        return [row_to_record(r) for r in rows]
+
     def forgotten_before(self, cutoff: datetime) -> list[int]:
         rows = self._cur().execute(
             "SELECT seq FROM memories WHERE state = 'forgotten' AND forgotten_at < ?", [cutoff]

@@ -16,7 +16,7 @@ from magray_tui.memory.records import Filters, Layer, Record, State
 RECORD_COLUMNS = (
     "seq, id, layer, text, kind, tags, source, session, created_at, updated_at, layer_since, "
     "last_access, access_count, importance, pinned, content_hash, metadata, state, forgotten_at, "
-    "merged_into"
+    "merged_into, valid_until, superseded_by"
 )
 N_RECORD_COLUMNS = RECORD_COLUMNS.count(",") + 1
 UPDATABLE = frozenset(
@@ -36,6 +36,8 @@ UPDATABLE = frozenset(
         "merged_into",
         "access_count",
         "updated_at",
+        "valid_until",
+        "superseded_by",
     }
 )
 
@@ -65,6 +67,8 @@ def row_to_record(row: Sequence[Any]) -> Record:
         state,
         forgotten_at,
         merged_into,
+        valid_until,
+        superseded_by,
     ) = row
     try:
         meta = json.loads(metadata) if metadata else {}
@@ -90,6 +94,8 @@ def row_to_record(row: Sequence[Any]) -> Record:
         state=State(state),
         forgotten_at=forgotten_at,
         merged_into=merged_into,
+        valid_until=valid_until,
+        superseded_by=superseded_by,
         seq=int(seq),
     )
 

@@ -167,7 +167,7 @@ class Retriever:
                 (seq, score, {name: round(score, 6), f"{name}_rank": rank})
                 for rank, (seq, score) in enumerate(ranked, 1)
             ]
-        return self.fetch_hits(scored, k)
+        return below_successors(self.fetch_hits(scored, k), settings.superseded_penalty)
 
     def fetch_hits(self, scored: list[tuple[int, float, dict[str, Any]]], k: int) -> list[Hit]:
         """The first k candidates that are live in the store. Fetches exactly k first (each
@@ -190,3 +190,28 @@ class Retriever:
                 if len(hits) == k:
                     break
         return hits
+
+
+def below_successors(hits: list[Hit], penalty: float) -> list[Hit]:
+    """A superseded record stays in the results, ranked lower: its score is multiplied by
+    `penalty` (the factor is kept in its score parts as `superseded`), and where its
+    successor is among the hits it comes after it whatever the scores say."""
+    if not any(h.record.superseded_by for h in hits):
+        return hits
+    for hit in hits:
+        if hit.record.superseded_by:
+            hit.parts["superseded"] = penalty
+            hit.score = round(hit.score * penalty, 6)
+    order = sorted(hits, key=lambda h: -h.score)  # stable: ties keep the fused order
+    for _ in range(len(order)):
+        position = {h.record.id: i for i, h in enumerate(order)}
+        moved = False
+        for i, hit in enumerate(order):
+            after = position.get(hit.record.superseded_by or "")
+            if after is not None and after > i:
+                order.insert(after, order.pop(i))  # lands right after its successor
+                moved = True
+                break
+        if not moved:
+            break
+    return order

@@ -15,7 +15,7 @@ import numpy as np
 
 from magray_tui.config import Settings, load_settings
 from magray_tui.memory import items as item_rules
-from magray_tui.memory import lifecycle, moves, status
+from magray_tui.memory import lifecycle, moves, status, supersede
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
@@ -355,6 +355,15 @@ class MemoryService:
 
     def undo(self, ref: str) -> str:
         return moves.undo(self.core, ref)
+
+    def supersede(self, old: str, new: str, *, actor: str = "user") -> Record:
+        """`new` supersedes `old` (a changed fact): `old` stays live and searchable, gets
+        `valid_until` and `superseded_by`, and ranks below `new`. Returns `old` as now."""
+        return supersede.supersede(self.core, old, new, actor=actor)
+
+    def chain(self, ref: str) -> dict[str, Any]:
+        """The records that supersede `ref` (`newer`) and those it supersedes (`older`)."""
+        return supersede.chain(self.core, ref)
 
     def policy_status(self):
         """The learned policy's state: active or not, and why."""

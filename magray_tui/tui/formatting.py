@@ -75,10 +75,12 @@ def score_lines(parts: dict[str, Any] | None, score: float | None) -> list[str]:
         lines.append("BM25     no match (none of the words)")
     if hybrid:
         lines.append(f"fused    RRF {parts['fused']:.4f} (orders the results)")
+    if parts.get("superseded") is not None:
+        lines.append(f"older    × {parts['superseded']:g}: a newer memory supersedes it")
     return lines
 
 
-CYCLE_ACTIONS = ("promote", "merge", "expire")
+CYCLE_ACTIONS = ("promote", "merge", "supersede", "expire")
 
 
 def cycle_counts(counts: dict[str, int]) -> str:
