@@ -93,6 +93,12 @@ def main() -> None:
     print(f"thresholds: duplicate >= {DUPLICATE_MIN}, update >= {UPDATE_MIN}")
     print_table("classifier", ("class", "labelled", "predicted", "precision", "recall"), rows)
     print("confusion (label->predicted):", result["confusion"])
+    before = _cosine_only(pairs, cos)
+    print(
+        f"before (merge at cosine >= {DUPLICATE_MIN} alone): {before['merged']} merges, "
+        f"precision {_pct(before['precision'])}; updates swallowed: "
+        f"{before['updates_merged']} of {before['updates']}"
+    )
     wrong = [
         (p["label"], q, f"{c:.3f}", p["older"][:60], p["newer"][:60])
         for p, q, c in zip(pairs, predicted, cos, strict=True)
@@ -140,9 +146,21 @@ def main() -> None:
                 for label in LABELS
             },
             "sweep": sweep,
+            "before_cosine_only": before,
         },
     )
     print(f"wrote {path}")
+
+
+def _cosine_only(pairs: list[dict[str, Any]], cos: np.ndarray) -> dict[str, Any]:
+    """What promotion did before this classifier: merge at cosine >= DUPLICATE_MIN."""
+    merged = [p["label"] for p, c in zip(pairs, cos, strict=True) if c >= DUPLICATE_MIN]
+    return {
+        "merged": len(merged),
+        "precision": merged.count("duplicate") / len(merged) if merged else None,
+        "updates_merged": merged.count("update"),
+        "updates": sum(p["label"] == "update" for p in pairs),
+    }
 
 
 def _summary(values: list[float]) -> dict[str, float]:

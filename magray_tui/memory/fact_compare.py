@@ -61,8 +61,8 @@ _UNITS = {
 }
 # States that are values even though they are ordinary words ("the shell tool is off").
 _STATES = {
-    **dict.fromkeys(("on", "enabled", "enable", "active", "open", "true", "yes"), "+state"),
-    **dict.fromkeys(("off", "disabled", "disable", "inactive", "closed", "false"), "-state"),
+    **dict.fromkeys(("on", "enabled", "enable", "active", "open"), "+state"),
+    **dict.fromkeys(("off", "disabled", "disable", "inactive", "closed"), "-state"),
 }
 _NEGATIONS = frozenset(_words("not no never none nobody nothing neither nor without cannot"))
 # Words a restatement adds without changing the subject ("now", "instead", "moved to").
@@ -105,7 +105,12 @@ class Facts:
     def resolved(self, other: Facts) -> Facts:
         """A sentence-initial capital is a name when the other text has it as a name too,
         or starts with it as well ("Jon works ..." / "Jon no longer works ...")."""
-        names = {w for w in self.initial if w in other.values or w in other.initial}
+        known = other.values | other.initial | other.content | {_stem(w) for w in other.initial}
+        names = {
+            w
+            for w in self.initial
+            if w in other.values or w in other.initial or _stem(w) not in known
+        }
         plain = {_stem(w) for w in self.initial - names}
         return Facts(
             self.values | names, self.content | plain, self.negated, frozenset(), self.first
