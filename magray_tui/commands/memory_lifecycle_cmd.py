@@ -179,7 +179,7 @@ def _print_move(record: Any, as_json: bool, chain: dict[str, Any] | None = None)
     if as_json:
         dump_json(record.to_dict())
     elif record.merged_into:
-        echo(f"{record.id} merged into its duplicate {record.merged_into}")
+        echo(f"{record.id} merged into its near-duplicate {record.merged_into}")
     else:
         echo(f"{record.id} now in {record.layer.value}")
         older = (chain or {}).get("older") or []

@@ -276,3 +276,85 @@ async def test_f1_shows_the_active_policy(app):
         keys = str(app.screen.query_one("#help-pane-keys", Static).content)
         for binding_id in ("memory.promote", "memory.demote", "memory.pin", "memory.undo_change"):
             assert binding_id in keys
+
+
+PORTS = [
+    {
+        "id": "m-port-old",
+        "layer": "insights",
+        "kind": "fact",
+        "text": "The staging database listens on port 5433.",
+        "created_at": FIXED_NOW - timedelta(days=3),
+    },
+    {
+        "id": "m-port-new",
+        "layer": "interact",
+        "kind": "fact",
+        "text": "The staging database listens on port 5434.",
+        "created_at": FIXED_NOW - timedelta(hours=1),
+    },
+]
+
+
+def memory_cell(app, ref: str) -> str:
+    table = app.query_one(RecordTable)
+    return str(table.get_cell(ref, "memory"))
+
+
+async def test_promoting_a_changed_value_supersedes_shows_the_chain_and_undoes(
+    app, seeded_settings, embedder
+):
+    from magray_tui.memory import MemoryService
+
+    with MemoryService.open(
+        settings=seeded_settings, embedder=embedder, clock=lambda: FIXED_NOW
+    ) as memory:
+        memory.add_many(PORTS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-port-new")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: shown_layer(app, "m-port-new") == "insights")
+        assert stored(app, "m-port-old").superseded_by == "m-port-new"
+        assert stored(app, "m-port-new").state.value == "live"  # not merged: both stay
+        await wait_until(
+            pilot,
+            lambda: any("Promoted to insights; supersedes m-port-old" in n for n in app.notes),
+        )
+        await wait_until(pilot, lambda: memory_cell(app, "m-port-old").startswith("superseded"))
+        assert not memory_cell(app, "m-port-new").startswith("superseded")
+        await wait_until(pilot, lambda: "older    m-port-old" in text_of(app, "#detail-chain"))
+        await select(pilot, "m-port-old")
+        await wait_until(pilot, lambda: "this     m-port-old" in text_of(app, "#detail-chain"))
+        assert "current  m-port-new" in text_of(app, "#detail-chain")
+        assert "superseded by m-port-new" in text_of(app, "#detail-fields")
+        assert "· superseded" in text_of(app, "#detail-title")
+        await pilot.press("z")  # undoes the change just made: the link, from the newer side
+        await wait_until(pilot, lambda: not memory_cell(app, "m-port-old").startswith("superseded"))
+        assert stored(app, "m-port-old").superseded_by is None
+        assert stored(app, "m-port-new").layer.value == "insights"  # the move is one more z
+
+
+async def test_b_then_b_marks_one_record_superseded_by_another(app, seeded_settings, embedder):
+    from magray_tui.memory import MemoryService
+
+    with MemoryService.open(
+        settings=seeded_settings, embedder=embedder, clock=lambda: FIXED_NOW
+    ) as memory:
+        memory.add_many(PORTS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select(pilot, "m-port-old")
+        await pilot.press("b")
+        await wait_until(
+            pilot, lambda: any("m-port-old marked as outdated" in n for n in app.notes)
+        )
+        await pilot.press("b")  # the same record again: cancelled
+        await wait_until(pilot, lambda: any("Supersede cancelled" in n for n in app.notes))
+        await pilot.press("b")
+        await select(pilot, "m-port-new")
+        await pilot.press("b")
+        await wait_until(pilot, lambda: memory_cell(app, "m-port-old").startswith("superseded"))
+        assert stored(app, "m-port-old").superseded_by == "m-port-new"
+        assert stored(app, "m-port-new").layer.value == "interact"  # nothing else moved
+        await wait_until(
+            pilot, lambda: any("m-port-old superseded by m-port-new" in n for n in app.notes)
+        )

@@ -106,9 +106,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self.note = note  # replaces the summary line (one record shown by id)
 
     class HistoryLoaded(Message):
-        def __init__(self, record_id: str, events: list[dict[str, Any]]) -> None:
+        def __init__(
+            self, record_id: str, events: list[dict[str, Any]], chain: dict[str, Any]
+        ) -> None:
             super().__init__()
-            self.record_id, self.events = record_id, events
+            self.record_id, self.events, self.chain = record_id, events, chain
 
     class RecordChanged(Message):
         """A write finished: `action` is forgot, restored, edited or added."""
@@ -358,13 +360,14 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     @work(thread=True, exclusive=True, group="memory-detail", exit_on_error=False)
     def load_history(self, record_id: str) -> None:
         events = self.memory.history(record_id)
+        chain = self.memory.chain(record_id)  # newer and older versions of a changed fact
         if not get_current_worker().is_cancelled:
-            self.post_message(self.HistoryLoaded(record_id, events))
+            self.post_message(self.HistoryLoaded(record_id, events, chain))
 
     def on_memory_browser_history_loaded(self, message: HistoryLoaded) -> None:
         row = self.table.selected
         if row is not None and row.record.id == message.record_id:
-            self.query_one(RecordDetail).show_history(message.events)
+            self.query_one(RecordDetail).show_history(message.events, message.chain)
 
     def _redraw_rows(self) -> None:
         if self.workspace_ready:

@@ -1,5 +1,6 @@
 """The memory browser's lifecycle keys: promote / demote (to the next layer, or a picked one),
-pin, importance, and undo of the last recorded change. Each runs in a thread worker through
+pin, importance, supersede (`b` on the outdated record, then `b` on the one that replaces
+it), and undo of the last recorded change. Each runs in a thread worker through
 MemoryService; the pane then refreshes and a toast says what happened. Failures (a
 `MemoryError_`, e.g. "nowhere to demote") become error toasts in the pane's worker handler."""
 
@@ -41,8 +42,9 @@ LIFECYCLE_BINDINGS = [
     Binding("plus", "importance(1)", "Importance +0.1", show=False, id="memory.importance_up"),
     Binding("minus", "importance(-1)", "Importance −0.1", show=False, id="memory.importance_down"),
     Binding("z", "undo_change", "Undo last change", show=False, id=UNDO_ID),
+    Binding("b", "supersede", "Superseded by…", show=False, id="memory.supersede"),
 ]
-_ON_LIVE = ("move", "pick_layer", "toggle_pin", "importance")
+_ON_LIVE = ("move", "pick_layer", "toggle_pin", "importance", "supersede")
 
 
 class MemoryLifecycle(_Base):
@@ -60,6 +62,7 @@ class MemoryLifecycle(_Base):
     # Read-modify-write changes (pin toggle, importance step) read the record afresh in the
     # worker; one at a time, so two quick presses step twice instead of racing.
     _serial = threading.Lock()
+    _outdated: str | None = None  # marked with `b`, waiting for the record that replaces it
 
     @work(thread=True, group="memory-write", exit_on_error=False)
     def run_lifecycle(
@@ -137,6 +140,28 @@ class MemoryLifecycle(_Base):
             change = partial(_step_importance, ref=ref, delta=steps * IMPORTANCE_STEP)
             self.run_lifecycle("saving", ref, change)
 
+    def action_supersede(self) -> None:
+        """First `b`: mark the selected record as outdated; `b` on another record: that one
+        supersedes it (`b` on the same record again cancels)."""
+        row = self.table.selected
+        if row is None:
+            return
+        ref, old = row.record.id, self._outdated
+        if old is None:
+            self._outdated = ref
+            self.notify(
+                f"{ref} marked as outdated: select the memory that replaces it and press b "
+                "(b here again cancels).",
+                markup=False,
+            )
+        elif old == ref:
+            self._outdated = None
+            self.notify("Supersede cancelled.", markup=False)
+        else:
+            self._outdated = None
+            change = partial(_supersede, old=old, new=ref, hint=self._undo_hint())
+            self.run_lifecycle("superseding", old, change)
+
     def action_undo_change(self) -> None:
         """The last change made here (promote, demote, pin, importance), else the
         selected record's last recorded change (e.g. an expiry by a cycle)."""
@@ -171,7 +196,17 @@ def _move(
     if record.merged_into:
         return f"Merged into {record.merged_into} (near-duplicate). {hint}", record.merged_into
     word = "Promoted" if up else "Demoted"
+    last = memory.history(record.id)[-1:]
+    if up and last and last[0]["action"] in ("supersedes", "superseded"):
+        # the promotion changed a value of its neighbour (or was itself outdated by it)
+        return f"{word} to {record.layer.value}; {last[0]['reason']}. {hint}", record.id
     return f"{word} to {record.layer.value}. {hint}", record.id
+
+
+def _supersede(memory: MemoryService, *, old: str, new: str, hint: str) -> tuple[str, str | None]:
+    record = memory.supersede(old, new)
+    note = f"{record.id} superseded by {record.superseded_by}: kept, ranked below it. {hint}"
+    return note, record.superseded_by
 
 
 def _toggle_pin(memory: MemoryService, *, ref: str) -> tuple[str, str | None]:

@@ -1,4 +1,5 @@
-"""The detail panel of the memory browser: full text, fields, why it matched, history.
+"""The detail panel of the memory browser: full text, fields, why it matched, the versions
+of a fact that changed (what supersedes it, what it supersedes), history.
 
 Record text is user or model content: it is always shown as plain `Text`, never parsed
 as markup, so `[bold]` or `[link]` in a memory shows as typed, and its control characters
@@ -17,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from magray_tui.terminal_text import for_terminal
-from magray_tui.tui.formatting import score_lines, when
+from magray_tui.tui.formatting import score_lines, snippet, when
 
 if TYPE_CHECKING:
     from magray_tui.tui.widgets.record_table import ResultRow
@@ -30,6 +31,7 @@ class RecordDetail(VerticalScroll):
     RecordDetail #detail-title { color: $text-muted; }
     RecordDetail #detail-text { margin-top: 1; }
     RecordDetail.-empty .detail-heading { display: none; }
+    RecordDetail.-one-version .versions { display: none; }
     """
 
     def compose(self) -> ComposeResult:
@@ -39,6 +41,8 @@ class RecordDetail(VerticalScroll):
         yield Static(id="detail-fields", markup=False)
         yield Static("Why it matched", classes="detail-heading", markup=False)
         yield Static(id="detail-score", markup=False)
+        yield Static("Versions", classes="detail-heading versions", markup=False)
+        yield Static(id="detail-chain", classes="versions", markup=False)
         yield Static("History", classes="detail-heading", markup=False)
         yield Static(id="detail-history", markup=False)
 
@@ -51,13 +55,15 @@ class RecordDetail(VerticalScroll):
         self.set_class(row is None, "-empty")
         if row is None:
             title.update(Text("No memory selected."))
-            for name in ("text", "fields", "score", "history"):
+            for name in ("text", "fields", "score", "chain", "history"):
                 self.query_one(f"#detail-{name}", Static).update(Text(""))
             return
         rec = row.record
         kind = f"{rec.layer.value} · {rec.kind}" + (
             " · forgotten" if rec.state == "forgotten" else ""
         )
+        if getattr(rec, "superseded_by", None):
+            kind += " · superseded"
         title.update(Text(for_terminal(f"{rec.id}  {kind}", multiline=False)))
         body.update(Text(for_terminal(rec.text)))
         fields = "\n".join(for_terminal(line, multiline=False) for line in _field_lines(rec))
@@ -65,12 +71,17 @@ class RecordDetail(VerticalScroll):
         self.query_one("#detail-score", Static).update(
             Text("\n".join(score_lines(row.parts, row.score)))
         )
+        self.set_class(True, "-one-version")  # until the chain is read
+        self.query_one("#detail-chain", Static).update(Text(""))
         self.query_one("#detail-history", Static).update(Text("loading…"))
 
-    def show_history(self, events: list[dict[str, Any]]) -> None:
+    def show_history(self, events: list[dict[str, Any]], chain: dict[str, Any]) -> None:
         lines = [for_terminal(_history_line(e), multiline=False) for e in events]
         lines = lines or ["no changes recorded"]
         self.query_one("#detail-history", Static).update(Text("\n".join(lines)))
+        versions = [for_terminal(line, multiline=False) for line in chain_lines(chain)]
+        self.query_one("#detail-chain", Static).update(Text("\n".join(versions)))
+        self.set_class(not (chain.get("newer") or chain.get("older")), "-one-version")
 
 
 def _field_lines(rec: Any) -> list[str]:
@@ -90,6 +101,8 @@ def _field_lines(rec: Any) -> list[str]:
         lines.insert(0, f"file       {location}" + (f"  ({section})" if section else ""))
     if rec.forgotten_at:
         lines.append(f"forgotten  {when(rec.forgotten_at)}")
+    if getattr(rec, "superseded_by", None):
+        lines.append(f"superseded by {rec.superseded_by}, valid until {when(rec.valid_until)}")
     if rec.metadata:
         lines.append("metadata   " + json.dumps(rec.metadata, ensure_ascii=False, sort_keys=True))
     return lines
@@ -107,3 +120,19 @@ def _history_line(event: dict[str, Any]) -> str:
     if reason == f"{action}d by the {actor}":  # a manual move: "by user" says it already
         reason = ""
     return f"{stamp}  {action}{move} by {actor}" + (f": {reason}" if reason else "")
+
+
+def chain_lines(chain: dict[str, Any]) -> list[str]:
+    """The record's versions, newest first: `newer` ones, this one, `older` ones."""
+    newer, older = chain.get("newer") or [], chain.get("older") or []
+    if not newer and not older:
+        return []  # the section is hidden
+    lines = []
+    for i, rec in enumerate(reversed(newer)):
+        label = "current" if i == 0 else "newer"
+        lines.append(f"{label:<8} {rec['id']}  {snippet(rec['text'], 50)}")
+    lines.append(f"{'this' if newer else 'current':<8} {chain.get('id', '')}")
+    for rec in older:
+        until = (rec.get("valid_until") or "")[:16].replace("T", " ")
+        lines.append(f"older    {rec['id']}  until {until}  {snippet(rec['text'], 40)}")
+    return lines

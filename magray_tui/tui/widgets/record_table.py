@@ -94,7 +94,7 @@ class RecordTable(DataTable):
             self._ages[rec.id] = shown_age = age(rec.created_at, now)
             self.add_row(
                 Text(layer, style=colors.get(LAYER_COLORS.get(layer, ""), "")),
-                Text(snippet(rec.text, width)),
+                _memory_cell(rec, width, colors.get("warning", "")),
                 Text(match_cell(row.parts), justify="right"),
                 Text(shown_age, justify="right"),
                 Text(str(rec.access_count), justify="right"),
@@ -114,3 +114,11 @@ class RecordTable(DataTable):
                 self.update_cell(record_id, "age", Text(shown, justify="right"))
                 changed += 1
         return changed
+
+
+def _memory_cell(rec: Record, width: int, mark_style: str) -> Text:
+    """The snippet; a superseded record's starts with a mark (its successor ranks above)."""
+    if not getattr(rec, "superseded_by", None):
+        return Text(snippet(rec.text, width))
+    mark = "superseded · "
+    return Text.assemble((mark, mark_style), snippet(rec.text, max(width - len(mark), 10)))
