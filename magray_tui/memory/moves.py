@@ -183,7 +183,7 @@ def _reverse(
     if action in ("merge", "absorb"):
         return _split(core, w, details, undoing=record.id)
     if action in ("superseded", "supersedes"):
-        return sup.unlink(w, core, details, undoing=record.id)
+        return _unlink(w, core, details, undoing=record.id)
     if action in ("pin", "unpin"):
         w.update(record.seq, {"pinned": action == "unpin"})
         return "unpinned" if action == "pin" else "pinned again"
@@ -216,3 +216,29 @@ def _split(core: MemoryCore, w: Writes, details: dict[str, Any], undoing: str) -
             details={"undid": row["hid"]},
         )
     return f"split {source.id} back out of {survivor.id}"
+
+
+def _unlink(w: Writes, core: MemoryCore, details: dict[str, Any], undoing: str) -> str:
+    """Write the reversal of a supersede (`details` of either history row): the older record
+    gets back its previous `valid_until` / `superseded_by`; the other side's row is marked
+    undone too, so undo on it does not reverse the link a second time."""
+    older = core.repo.get(details["older"])
+    previous = details.get("previous_valid_until")
+    w.update(
+        older.seq,
+        {
+            "valid_until": datetime.fromisoformat(previous) if previous else None,
+            "superseded_by": details.get("previous_superseded_by"),
+        },
+    )
+    other = details["newer"] if undoing == details["older"] else details["older"]
+    row = last_undoable(core, other)
+    if row is not None and row["action"] in ("superseded", "supersedes"):
+        w.history(
+            other,
+            "undo",
+            actor="user",
+            reason=f"undo supersede of {details['older']} by {details['newer']}",
+            details={"undid": row["hid"]},
+        )
+    return f"{details['older']} is no longer superseded by {details['newer']}"

@@ -125,31 +125,3 @@ def _brief(record: Record) -> dict[str, Any]:
     out["valid_until"] = record.to_dict()["valid_until"]
     out["superseded_by"] = record.superseded_by
     return out
-
-
-def unlink(w: Writes, core: MemoryCore, details: dict[str, Any], undoing: str) -> str:
-    """Write the reversal of a supersede (`details` of either history row): the older record
-    gets back its previous `valid_until` / `superseded_by`; the other side's row is marked
-    undone too, so undo on it does not reverse the link a second time."""
-    from magray_tui.memory.moves import last_undoable  # moves imports this module
-
-    older = core.repo.get(details["older"])
-    previous = details.get("previous_valid_until")
-    w.update(
-        older.seq,
-        {
-            "valid_until": datetime.fromisoformat(previous) if previous else None,
-            "superseded_by": details.get("previous_superseded_by"),
-        },
-    )
-    other = details["newer"] if undoing == details["older"] else details["older"]
-    row = last_undoable(core, other)
-    if row is not None and row["action"] in ("superseded", "supersedes"):
-        w.history(
-            other,
-            "undo",
-            actor="user",
-            reason=f"undo supersede of {details['older']} by {details['newer']}",
-            details={"undid": row["hid"]},
-        )
-    return f"{details['older']} is no longer superseded by {details['newer']}"
