@@ -50,6 +50,7 @@ class MemoryRef:
     text: str
     score: float
     location: str | None = None
+    superseded_by: str | None = None  # a newer memory changed this fact (issue 16)
 
     def to_dict(self) -> dict[str, Any]:
         return {

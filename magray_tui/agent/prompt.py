@@ -62,6 +62,7 @@ def memory_refs(hits: Sequence[Hit]) -> list[MemoryRef]:
                 text=rec.text,
                 score=float(hit.score),
                 location=getattr(rec, "location", None),
+                superseded_by=getattr(rec, "superseded_by", None),
             )
         )
     return refs
@@ -96,6 +97,8 @@ def _memory_line(ref: MemoryRef) -> str:
     if len(text) > MEMORY_SNIPPET_CHARS:
         text = text[:MEMORY_SNIPPET_CHARS] + "…"
     where = f' source="{_attribute(ref.location)}"' if ref.location else ""
+    if ref.superseded_by:  # still shown, but the model is told a newer memory replaced it
+        where += ' outdated="superseded by a newer memory"'
     return f'<memory layer="{_attribute(ref.layer)}"{where}>{escape(text)}</memory>'
 
 

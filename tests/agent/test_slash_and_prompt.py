@@ -76,6 +76,21 @@ def test_memories_fit_the_budget_best_first() -> None:
     assert '<memory layer="assets">short fact</memory>' in system and "alpha" not in system
 
 
+def test_a_superseded_memory_is_marked_outdated_in_the_prompt(services) -> None:
+    memory = services.memory
+    old = memory.add("The staging database listens on port 5433.", layer="insights")
+    new = memory.add("The staging database listens on port 5434.", layer="insights")
+    memory.supersede(old, new)
+    refs = prompt.memory_refs(memory.search("staging database port", k=2))
+    assert [r.id for r in refs] == [new, old]
+    block = prompt.memory_block(refs)
+    assert '<memory layer="insights">The staging database listens on port 5434.</memory>' in block
+    assert (
+        '<memory layer="insights" outdated="superseded by a newer memory">'
+        "The staging database listens on port 5433.</memory>"
+    ) in block
+
+
 def test_history_keeps_the_newest_turns_within_budget() -> None:
     now = datetime(2026, 11, 24)
     history = [
