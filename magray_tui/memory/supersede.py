@@ -35,14 +35,14 @@ def link_rows(
             "record_id": older.id,
             "action": "superseded",
             "actor": actor,
-            "reason": f"superseded by {newer.id}: {reason}",
+            "reason": f"{newer.id} replaces it ({reason})",
             "details": details,
         },
         {
             "record_id": newer.id,
             "action": "supersedes",
             "actor": actor,
-            "reason": f"supersedes {older.id}: {reason}",
+            "reason": f"replaces {older.id} ({reason})",
             "details": details,
         },
     ]

@@ -6,6 +6,7 @@ MemoryService; the pane then refreshes and a toast says what happened. Failures 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -196,10 +197,15 @@ def _move(
     if record.merged_into:
         return f"Merged into {record.merged_into} (near-duplicate). {hint}", record.merged_into
     word = "Promoted" if up else "Demoted"
-    last = memory.history(record.id)[-1:]
-    if up and last and last[0]["action"] in ("supersedes", "superseded"):
+    last = memory.history(record.id)[-1:] if up else []
+    if last and last[0]["action"] in ("supersedes", "superseded"):
         # the promotion changed a value of its neighbour (or was itself outdated by it)
-        return f"{word} to {record.layer.value}; {last[0]['reason']}. {hint}", record.id
+        link = json.loads(last[0]["details"] or "{}")
+        if last[0]["action"] == "supersedes":
+            what = f"supersedes {link.get('older')} (kept, ranked below it)"
+        else:
+            what = f"the newer {link.get('newer')} supersedes it"
+        return f"{word} to {record.layer.value}; {what}. {hint}", record.id
     return f"{word} to {record.layer.value}. {hint}", record.id
 
 

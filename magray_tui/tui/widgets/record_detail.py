@@ -129,10 +129,11 @@ def chain_lines(chain: dict[str, Any]) -> list[str]:
         return []  # the section is hidden
     lines = []
     for i, rec in enumerate(reversed(newer)):
-        label = "current" if i == 0 else "newer"
-        lines.append(f"{label:<8} {rec['id']}  {snippet(rec['text'], 50)}")
+        lines.append(f"{'current' if i == 0 else 'newer':<8} {rec['id']}")
+        lines.append(f"         {snippet(rec['text'], 70)}")
     lines.append(f"{'this' if newer else 'current':<8} {chain.get('id', '')}")
     for rec in older:
         until = (rec.get("valid_until") or "")[:16].replace("T", " ")
-        lines.append(f"older    {rec['id']}  until {until}  {snippet(rec['text'], 40)}")
+        lines.append(f"older    {rec['id']}  valid until {until} UTC")
+        lines.append(f"         {snippet(rec['text'], 70)}")
     return lines
