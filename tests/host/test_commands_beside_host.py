@@ -63,3 +63,24 @@ def test_health_beside_an_open_host_is_not_refused(home: Path) -> None:
         assert checks["database"]["details"]["live"] == 1
     finally:
         stop(host)
+
+
+def test_supersede_and_its_chain_beside_an_open_host(home: Path) -> None:
+    old = cli(home, "memory", "add", "--layer", "insights", "Caroline lives in Boston.")
+    new = cli(home, "memory", "add", "--layer", "insights", "Caroline lives in Denver.")
+    old_id, new_id = old.stdout.strip(), new.stdout.strip()
+    host = start_host(home)
+    try:
+        done = cli(home, "memory", "supersede", old_id, new_id)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{old_id} superseded by {new_id}"
+        hits = cli_json(home, "memory", "search", "where does Caroline live")
+        assert [h["id"] for h in hits][:2] == [new_id, old_id]
+        assert hits[1]["superseded_by"] == new_id and hits[1]["valid_until"]
+        undone = cli(home, "memory", "undo", new_id)
+        assert undone.returncode == 0 and "no longer superseded" in undone.stdout
+        shown = cli_json(home, "memory", "show", old_id)
+        assert shown["superseded_by"] is None and shown["valid_until"] is None
+        assert host.poll() is None
+    finally:
+        stop(host)
