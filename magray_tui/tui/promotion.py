@@ -104,11 +104,11 @@ class PromotionCycles(_Base):
         if self.cycle_allowed():
             yield PaletteCommand(
                 "Run promotion cycle",
-                "Promote, merge and expire memories by the active policy, now",
+                "Promote, merge, supersede and expire memories by the active policy, now",
                 lambda: self.run_promotion_cycle(backend, manual=True),
             )
         yield PaletteCommand(
             "Preview promotion cycle (dry run)",
-            "List what a cycle would promote, merge and expire, changing nothing",
+            "List what a cycle would promote, merge, supersede and expire, changing nothing",
             lambda: self.preview_promotion_cycle(backend),
         )

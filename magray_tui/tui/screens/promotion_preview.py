@@ -69,7 +69,7 @@ class PromotionPreview(ModalScreen[None]):
                 yield Static(id="preview-detail", markup=False)
             else:
                 yield Static(
-                    "Nothing to promote, merge or expire right now.",
+                    "Nothing to promote, merge, supersede or expire right now.",
                     id="preview-empty",
                     markup=False,
                 )
@@ -104,6 +104,10 @@ def _cells(a: Action) -> tuple[Text, ...]:
         what, move = f"merge into {a.merge_into}", f"{a.from_layer}→{a.to_layer}"
     elif a.action == "expire":
         what, move = "expire", f"{a.from_layer}→tombstone"
+    elif a.action == "supersede" and a.supersede:
+        other = a.supersede["older"] if a.supersede["newer"] == a.record_id else None
+        what = f"supersede {other}" if other else f"superseded by {a.supersede['newer']}"
+        move = f"{a.from_layer}→{a.to_layer}"
     else:
         what, move = a.action, f"{a.from_layer}→{a.to_layer}"
     return (
