@@ -17,6 +17,7 @@ Verdict = Literal["duplicate", "update", "unrelated"]
 
 DUPLICATE_MIN = 0.95  # promotion.merge_similarity: what "the embeddings agree" means
 UPDATE_MIN = 0.80  # promotion.supersede_similarity: same subject at all
+MAX_CHARS = 20_000  # a fact is a sentence or a few; a long ingested chunk is compared by its head
 
 
 def _words(text: str) -> list[str]:
@@ -104,7 +105,8 @@ class Facts:
 
     def resolved(self, other: Facts) -> Facts:
         """A sentence-initial capital is a name when the other text has it as a name too,
-        or starts with it as well ("Jon works ..." / "Jon no longer works ...")."""
+        starts with it as well ("Jon works ..." / "Jon no longer works ..."), or lacks the
+        word altogether ("Maria's dog ..." / "John's dog ..."); else an ordinary word."""
         known = other.values | other.initial | other.content | {_stem(w) for w in other.initial}
         names = {
             w
@@ -138,7 +140,7 @@ def _number(token: str) -> str:
 def facts(text: str) -> Facts:
     """Split a sentence into values, content words and negation (the rule in
     docs/promotion.md)."""
-    text = text.replace("’", "'")
+    text = text[:MAX_CHARS].replace("’", "'")
     values: set[str] = set()
     content: set[str] = set()
     initial: set[str] = set()
