@@ -64,6 +64,7 @@ def test_the_issue_repro_a_new_port_supersedes_the_old_one(
     assert ids.index(new) < ids.index(old) and ids[0] == new
     assert hits[ids.index(old)].parts["superseded"] == svc.settings.memory.superseded_penalty
     assert "superseded" not in hits[0].parts
+    assert [h.record.id for h in svc.search("staging database port 5433", k=1)] == [new]
     assert [h["action"] for h in svc.history(old)] == ["superseded"]
     assert [h["action"] for h in svc.history(new)] == ["promote", "supersedes"]
     chain = svc.chain(new)

@@ -167,7 +167,11 @@ class Retriever:
                 (seq, score, {name: round(score, 6), f"{name}_rank": rank})
                 for rank, (seq, score) in enumerate(ranked, 1)
             ]
-        return below_successors(self.fetch_hits(scored, k), settings.superseded_penalty)
+        hits = self.fetch_hits(scored, k)
+        outdated = sum(1 for h in hits if h.record.superseded_by)
+        if outdated:  # the next candidates compete with the penalised ones for the k places
+            hits = self.fetch_hits(scored, k + outdated)
+        return below_successors(hits, settings.superseded_penalty)[:k]
 
     def fetch_hits(self, scored: list[tuple[int, float, dict[str, Any]]], k: int) -> list[Hit]:
         """The first k candidates that are live in the store. Fetches exactly k first (each
@@ -195,7 +199,9 @@ class Retriever:
 def below_successors(hits: list[Hit], penalty: float) -> list[Hit]:
     """A superseded record stays in the results, ranked lower: its score is multiplied by
     `penalty` (the factor is kept in its score parts as `superseded`), and where its
-    successor is among the hits it comes after it whatever the scores say."""
+    successor is among the hits it comes after it whatever the scores say. The caller
+    fetched one more candidate per superseded hit, so a successor ranked just below k by
+    the query still makes it (k = 1 answers with the current fact)."""
     if not any(h.record.superseded_by for h in hits):
         return hits
     for hit in hits:
