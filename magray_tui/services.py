@@ -150,7 +150,12 @@ class Services:
         def build(s: Services) -> ChatSessions:
             from magray_tui.agent.sessions import ChatSessions
 
-            return ChatSessions(s.store)
+            return ChatSessions(
+                s.store,
+                embedder=lambda: s.memory.embedder,
+                cache_dir=s.settings.paths.cache,
+                memory_settings=s.settings.memory,
+            )
 
         return self._kept(CHAT_KEY, build)
 

@@ -152,3 +152,32 @@ class SessionStore:
             f"SELECT {_MESSAGE_COLS} FROM chat_messages WHERE session_id = ? ORDER BY id", [sid]
         )
         return [_message(r) for r in rows]
+
+    # ---- search (agent/chat_search.py) ---------------------------------------------------
+    def searchable_messages(self, roles: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(id, content) of every non-empty message of these roles, in all sessions."""
+        marks = ", ".join("?" for _ in roles)
+        return self._read(
+            f"SELECT id, content FROM chat_messages WHERE role IN ({marks}) "
+            "AND length(trim(content)) > 0 ORDER BY id",
+            list(roles),
+        )
+
+    def messages_with_context(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The messages `ids` with their session's name and the message before each (the
+        previous user or assistant message of the same session)."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self._read(
+            f"""SELECT m.id, m.session_id, s.name, m.role, m.created_at, m.content,
+                   (SELECT p.content FROM chat_messages p
+                     WHERE p.session_id = m.session_id AND p.id < m.id
+                       AND p.role IN ('user', 'assistant', 'command')
+                     ORDER BY p.id DESC LIMIT 1)
+                FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id
+                WHERE m.id IN ({marks})""",
+            list(ids),
+        )
+        keys = ("session_id", "session_name", "role", "created_at", "content", "before")
+        return {int(r[0]): dict(zip(keys, r[1:], strict=True)) for r in rows}

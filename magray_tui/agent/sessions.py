@@ -13,15 +13,50 @@ from magray_tui.agent.session_store import SessionStore
 from magray_tui.memory.records import utcnow
 
 if TYPE_CHECKING:
+    from magray_tui.agent.chat_search import ChatHit, ChatSearch
+    from magray_tui.config import MemorySettings
+    from magray_tui.memory.protocols import Embedder
     from magray_tui.memory.store import Store
 
 MAX_NAME = 80
 
 
 class ChatSessions:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        embedder: Callable[[], Embedder] | None = None,
+        cache_dir: Path | None = None,
+        memory_settings: MemorySettings | None = None,
+    ) -> None:
         self._db = SessionStore(store)
         self.clock = clock
+        self._embedder = embedder
+        self._cache_dir = cache_dir
+        self._memory_settings = memory_settings
+        self._search: ChatSearch | None = None
+
+    # ---- search across every session -----------------------------------------------------
+    def search(self, query: str, k: int = 10) -> list[ChatHit]:
+        """Messages of every session that match `query` (hybrid: vector + BM25, fused)."""
+        if not query.strip():
+            raise ChatError("give something to search for")
+        if self._search is None:
+            if self._embedder is None:
+                raise ChatError("chat search needs the memory store's embedding model")
+            from magray_tui.agent.chat_search import ChatSearch
+
+            ms = self._memory_settings
+            self._search = ChatSearch(
+                self._db,
+                self._embedder,
+                self._cache_dir / "chat_vectors.npz" if self._cache_dir else None,
+                rrf_k=ms.rrf_k if ms else 10,
+                keyword_weight=ms.keyword_weight if ms else 1.25,
+            )
+        return self._search.search(query, k)
 
     # ---- sessions ------------------------------------------------------------------------
     def create(self, name: str | None = None) -> ChatSession:

@@ -12,7 +12,8 @@ import threading
 import click
 
 from magray_tui.commands import AppContext, pass_app
-from magray_tui.commands.output import echo
+from magray_tui.commands.output import dump_json, echo
+from magray_tui.terminal_text import one_line
 
 
 def _confirm_on_terminal(confirmation) -> bool:
@@ -44,6 +45,9 @@ def _read_stdin() -> str:
 @click.option("--session", "session_name", help="continue (or start) the session of this name")
 @click.option("--sessions", "list_sessions", is_flag=True, help="list the chat sessions")
 @click.option("--export", "export_path", type=click.Path(), help="write --session as Markdown")
+@click.option("--search", "search_query", help="search the messages of every session")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 200))
+@click.option("--json", "as_json", is_flag=True, help="--search results as JSON")
 @pass_app
 def command(
     app: AppContext,
@@ -51,6 +55,9 @@ def command(
     session_name: str | None,
     list_sessions: bool,
     export_path: str | None,
+    search_query: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """Send MESSAGE to the agent and stream its reply (slash commands work too)."""
     from magray_tui.agent.agent import Agent
@@ -67,6 +74,11 @@ def command(
             for s in sessions.list():
                 echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.message_count:>4}  {s.name}")
             return
+        if search_query is not None:
+            _print_search(sessions.search(search_query, k=limit), search_query, as_json)
+            return
+        if as_json:
+            raise click.UsageError("--json goes with --search")
         if export_path:
             if not session_name:
                 raise click.UsageError("--export needs --session NAME")
@@ -92,6 +104,24 @@ def command(
         raise click.ClickException(str(exc)) from None
     finally:
         services.close()
+
+
+def _print_search(hits: list, query: str, as_json: bool) -> None:
+    if as_json:
+        dump_json([hit.to_dict() for hit in hits])
+        return
+    if not hits:
+        echo(f"no chat message matches {one_line(query)!r}")
+        return
+    for hit in hits:
+        who = {"user": "you", "notice": "command output"}.get(hit.role, hit.role)
+        head = (
+            f"{hit.created_at:%Y-%m-%d %H:%M}  {one_line(hit.session_name, 40)}  ({hit.session_id})"
+        )
+        echo(f"{head}  #{hit.message_id}  {hit.score:.2f}")
+        if hit.before:
+            echo(f"    … {one_line(hit.before)}")
+        echo(f"    {who}: {one_line(hit.snippet)}")
 
 
 def _stream(agent, session_id: str, text: str) -> str:

@@ -40,7 +40,7 @@ READS: dict[str, frozenset[str]] = {
             "revision",
         }
     ),
-    "chat": frozenset({"list", "get", "latest", "messages", "to_markdown"}),
+    "chat": frozenset({"list", "get", "latest", "messages", "to_markdown", "search"}),
     "host": frozenset({"ping", "info", "health"}),
     "ingest": frozenset({"cancel", "file_summary"}),
 }

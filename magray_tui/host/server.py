@@ -287,9 +287,7 @@ class Host:
         if domain == "todo":
             return services.todo
         if domain == "chat":
-            from magray_tui.agent.sessions import ChatSessions
-
-            return services.shared("chat", lambda s: ChatSessions(s.store))
+            return services.chat  # the one builder (it gives chat search the embedder)
         if domain == "ingest":
             from magray_tui.host.jobs import IngestJobs
 
