@@ -25,7 +25,8 @@ from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
-from magray_tui.tui.panes.chat_events import ChatEvents
+from magray_tui.tui.panes.chat_events import ChatEvents, entry_message_id
+from magray_tui.tui.screens.chat_search import ChatSearchScreen
 from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
 from magray_tui.tui.screens.confirm_action import ConfirmAction
 from magray_tui.tui.screens.task_picker import ChoicePicker
@@ -34,10 +35,12 @@ from magray_tui.tui.widgets.chat_messages import AssistantEntry, ChatEntry, User
 
 if TYPE_CHECKING:
     from magray_tui.agent.agent import Agent
+    from magray_tui.agent.chat_search import ChatHit
     from magray_tui.agent.model import ChatMessage, ChatSession
     from magray_tui.tui.backend import Backend
 
 SHOWN_MESSAGES = 200  # a resumed session shows its latest messages
+SEARCH_HITS = 20
 TYPE_MODEL = "\x00type"  # the model picker's "type another" choice
 _DEFAULT_NAME = re.compile(r"chat \d{4}-\d{2}-\d{2} \d{2}:\d{2}$")  # ChatSessions.create
 
@@ -58,6 +61,7 @@ class ChatPane(ChatEvents, Pane):
         Binding("ctrl+n", "new_session", "New session", id="chat.new_session"),
         Binding("ctrl+o", "sessions", "Sessions", id="chat.sessions"),
         Binding("ctrl+l", "model", "Model", id="chat.model"),
+        Binding("ctrl+f", "search_chats", "Search chats", id="chat.search"),
         Binding("ctrl+up", "select_reply", "Select message", show=False, id="chat.select"),
         Binding("i", "focus_input", "Write", show=False, id="chat.write"),
         # Priority: the prompt (a TextArea) would take them to move its cursor.
@@ -167,7 +171,11 @@ class ChatPane(ChatEvents, Pane):
         self.offline = info.offline
         await self.show_session(session, messages)
 
-    async def show_session(self, session: ChatSession | None, messages: list[ChatMessage]) -> None:
+    async def show_session(
+        self, session: ChatSession | None, messages: list[ChatMessage], at: int | None = None
+    ) -> None:
+        """Show `session`: its latest messages, or those around message `at` (scrolled to
+        and selected: a chat search's match)."""
         self.session = session
         self._reply = None
         self.set_status("")  # "reply failed" belonged to the session left
@@ -184,9 +192,15 @@ class ChatPane(ChatEvents, Pane):
                     "model (and its API key in the environment) in config.toml."
                 )
             await log_view.mount(Static(Text(hint), id="chat-empty"))
-        await self.mount_history(messages[-SHOWN_MESSAGES:])
+        await self.mount_history(_window(messages, at))
         self.refresh_top()
-        log_view.anchor()
+        target = next((e for e in self.query(ChatEntry) if entry_message_id(e) == at), None)
+        if target is None:
+            log_view.anchor()
+            return
+        log_view.release_anchor()
+        target.focus()
+        self.call_after_refresh(target.scroll_visible, top=True, animate=False)
 
     def refresh_top(self) -> None:
         name = self.session.name if self.session else "no session"
@@ -366,8 +380,28 @@ class ChatPane(ChatEvents, Pane):
         if choice is not None:
             self.switch_session(choice.action, choice.session_id, choice.name)
 
+    def action_search_chats(self) -> None:
+        """Ctrl+F: search the messages of every session; Enter jumps to the match."""
+        if self.agent is None:
+            return
+        sessions = self.agent.sessions
+        self.app.push_screen(
+            ChatSearchScreen(lambda query: sessions.search(query, k=SEARCH_HITS)),
+            self._search_chosen,
+        )
+
+    def _search_chosen(self, hit: ChatHit | None) -> None:
+        if hit is None:
+            return
+        if self.turn_running:
+            self.notify("a reply is still running — Esc cancels it, then jump", severity="warning")
+            return
+        self.switch_session("open", hit.session_id, at=hit.message_id)
+
     @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
-    def switch_session(self, action: str, sid: str | None = None, name: str | None = None) -> None:
+    def switch_session(
+        self, action: str, sid: str | None = None, name: str | None = None, at: int | None = None
+    ) -> None:
         assert self.agent is not None
         sessions = self.agent.sessions
         current = self.session.id if self.session else None
@@ -385,12 +419,17 @@ class ChatPane(ChatEvents, Pane):
         else:
             session = sessions.get(sid or "")
         messages = sessions.messages(session.id)
-        self.app.call_from_thread(self.show_session, session, messages)
+        self.app.call_from_thread(self.show_session, session, messages, at)
 
     def palette_commands(self) -> list[PaletteCommand]:
         if self.agent is None:
             return []
         commands = [
+            PaletteCommand(
+                "Chat: search every session",
+                "Find a message in any chat and jump to it",
+                self.action_search_chats,
+            ),
             PaletteCommand(
                 "Chat: new session", "Start a new chat session", self.action_new_session
             ),
@@ -422,3 +461,13 @@ class ChatPane(ChatEvents, Pane):
         if event.worker.group == "chat-turn":
             self.turn_running = False
         report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)
+
+
+def _window(messages: list[ChatMessage], at: int | None) -> list[ChatMessage]:
+    """The latest SHOWN_MESSAGES, or as many around message `at` when it is older."""
+    latest = messages[-SHOWN_MESSAGES:]
+    ids = [m.id for m in messages]
+    if at is None or at not in ids or any(m.id == at for m in latest):
+        return latest
+    start = max(0, ids.index(at) - SHOWN_MESSAGES // 2)
+    return messages[start : start + SHOWN_MESSAGES]

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from magray_tui.agent.model import ChatMessage, ChatSession
 
 
+def entry_message_id(entry: Any) -> int | None:
+    """The stored message a log entry shows (None for one not restored from the store)."""
+    return getattr(entry, "message_id", None)
+
+
 class ChatEvents:
     """Mixed into ChatPane, which provides the attributes declared here."""
 
@@ -124,8 +129,9 @@ class ChatEvents:
         self.app.call_from_thread(self._others_may_have_changed)  # type: ignore[attr-defined]
 
     async def mount_history(self, messages: list[ChatMessage]) -> None:
-        widgets = []
+        widgets: list[Any] = []
         for msg in messages:
+            shown = len(widgets)
             if msg.role == "user":
                 widgets.append(UserEntry(msg.content))
             elif msg.role == "assistant":
@@ -139,6 +145,8 @@ class ChatEvents:
                 tool = ToolEntry("tool", msg.tool_call_id or "")
                 tool.stored_output = msg.content  # type: ignore[attr-defined]
                 widgets.append(tool)
+            if len(widgets) > shown:
+                widgets[-1].message_id = msg.id  # a chat search jumps to it
         if widgets:
             await self.log_view.mount_all(widgets)
         for widget in widgets:
