@@ -34,8 +34,14 @@ def test_remember_search_promote_forget(services) -> None:
     assert services.memory.get(rid, count_access=False).layer == "assets"
     run(agent, s.id, f"/forget {rid}")
     assert services.memory.get(rid, count_access=False).state == "forgotten"
-    # Commands are not chat turns: nothing was stored as a message.
-    assert agent.sessions.messages(s.id) == []
+    # Commands and what they showed are kept in the transcript (a resumed session shows
+    # them), as commands and notices: never user or assistant turns sent to the model.
+    kept = [(x.role, x.content) for x in agent.sessions.messages(s.id)]
+    assert [r for r, _ in kept] == ["command", "notice"] * 4
+    assert kept[2] == ("command", "/search when does the staging password rotate")
+    assert rid in kept[3][1]
+    search_notice = agent.sessions.messages(s.id)[3]
+    assert search_notice.usage == {"markdown": True} and search_notice.status == "info"
 
 
 def test_bad_commands_get_clear_messages(services) -> None:
@@ -44,9 +50,14 @@ def test_bad_commands_get_clear_messages(services) -> None:
     assert "unknown command /remembr" in notices(run(agent, s.id, "/remembr x"))[0]
     assert "usage: /remember TEXT" in notices(run(agent, s.id, "/remember"))[0]
     assert "no memory" in notices(run(agent, s.id, "/forget nosuchid"))[0].lower()
+    kept = agent.sessions.messages(s.id)
+    # A failed command is kept with its error, as the user saw it.
+    assert [x.role for x in kept] == ["command", "notice"] * 3
+    assert [x.status for x in kept if x.role == "notice"] == ["error"] * 3
+    assert kept[3].content == "usage: /remember TEXT"
     events = run(agent, s.id, "x" * (MAX_MESSAGE_CHARS + 1))
     assert "limit" in notices(events)[0] and events[-1].status == "error"
-    assert agent.sessions.messages(s.id) == []  # a refused paste stores nothing
+    assert agent.sessions.messages(s.id) == kept  # a refused paste stores nothing
     help_text = notices(run(agent, s.id, "/help"))[0]
     for name in ("remember", "search", "task", "plan", "read", "run", "model", "export"):
         assert f"/{name}" in help_text

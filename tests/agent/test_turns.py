@@ -218,3 +218,18 @@ def test_an_invalid_plan_is_refused_cleanly(agent, services, llm_server):
     error = next(n for n in of(events, m.Notice) if n.level == "error").text
     assert "plan" in error.lower() and "Traceback" not in error
     assert services.todo.list() == []
+
+
+def test_regenerate_keeps_commands_typed_after_the_reply(agent, llm_server):
+    s = agent.sessions.create("regen-commands")
+    llm_server.text("first answer")
+    events_of(agent, s.id, "question")
+    events_of(agent, s.id, "/model")
+    llm_server.text("second answer")
+    list(agent.regenerate(s.id))
+    msgs = agent.sessions.messages(s.id)
+    assert [x.role for x in msgs] == ["user", "command", "notice", "assistant"]
+    assert [msgs[0].content, msgs[-1].content] == ["question", "second answer"]
+    # The command and its notice never reach the model.
+    sent = llm_server.chat_requests[-1].body["messages"]
+    assert [x["content"] for x in sent if x["role"] != "system"] == ["question"]

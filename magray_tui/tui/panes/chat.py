@@ -25,7 +25,7 @@ from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
-from magray_tui.tui.panes.chat_events import ChatEvents, entry_message_id
+from magray_tui.tui.panes.chat_events import COMMAND_CLASS, ChatEvents, entry_message_id
 from magray_tui.tui.screens.chat_search import ChatSearchScreen
 from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
 from magray_tui.tui.screens.confirm_action import ConfirmAction
@@ -226,7 +226,8 @@ class ChatPane(ChatEvents, Pane):
             self.input.load_text(event.text)
             return
         await self._drop_empty_hint()
-        await self.log_view.mount(UserEntry(event.text))
+        command = is_command(event.text)
+        await self.log_view.mount(UserEntry(event.text, classes=COMMAND_CLASS if command else ""))
         self.log_view.anchor()
         self.start_turn(event.text)
 
@@ -236,6 +237,7 @@ class ChatPane(ChatEvents, Pane):
 
     def start_turn(self, text: str | None) -> None:
         self.turn_running = True
+        self.command_turn = text is not None and is_command(text)
         self._cancel = threading.Event()
         self._reply = None
         self.set_status("thinking… (Esc cancels)")
@@ -307,7 +309,9 @@ class ChatPane(ChatEvents, Pane):
             return
         # Everything the last turn showed after the prompt goes: the reply, and the
         # memories and tool calls it was built on (the new turn shows its own).
+        # Slash commands typed since, and what they showed, stay (as in the store).
         entries = list(self.log_view.query_children(ChatEntry))
+        entries = [e for e in entries if not e.has_class(COMMAND_CLASS)]
         users = [n for n, e in enumerate(entries) if isinstance(e, UserEntry)]
         for entry in entries[users[-1] + 1 :] if users else entries[-1:]:
             entry.remove()
@@ -471,3 +475,9 @@ def _window(messages: list[ChatMessage], at: int | None) -> list[ChatMessage]:
         return latest
     start = max(0, ids.index(at) - SHOWN_MESSAGES // 2)
     return messages[start : start + SHOWN_MESSAGES]
+
+
+def is_command(text: str) -> bool:
+    from magray_tui.agent.slash import is_command as slash_command  # loaded with the agent
+
+    return slash_command(text)

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from magray_tui.agent.model import ChatMessage, ChatSession
 
 
+COMMAND_CLASS = "-command"  # a slash command's entries (Ctrl+R's regenerate keeps them)
+
+
 def entry_message_id(entry: Any) -> int | None:
     """The stored message a log entry shows (None for one not restored from the store)."""
     return getattr(entry, "message_id", None)
@@ -35,6 +38,7 @@ class ChatEvents:
     session: ChatSession | None
     model_label: str
     _reply: AssistantEntry | None
+    command_turn: bool = False  # the running turn is a slash command
 
     async def apply_event(self, event: Any) -> None:
         from magray_tui.agent import model as m
@@ -54,13 +58,16 @@ class ChatEvents:
             await self._reply.append(event.text)
         elif isinstance(event, m.ToolStarted):
             await self._close_reply("complete", "")
-            await log_view.mount(ToolEntry(event.name, event.arguments))
+            await log_view.mount(
+                ToolEntry(event.name, event.arguments, classes=self._entry_classes)
+            )
         elif isinstance(event, m.ToolFinished):
             tools = list(log_view.query(ToolEntry))
             if tools:
                 tools[-1].finish(event.ok, event.summary, event.output)
         elif isinstance(event, m.Notice):
-            await log_view.mount(NoticeEntry(event.text, event.markdown, event.level))
+            notice = NoticeEntry(event.text, event.markdown, event.level)
+            await log_view.mount(notice.add_class(self._entry_classes))
         elif isinstance(event, m.PlanProposed):
             self._ask_plan(event)
         elif isinstance(event, m.SessionChanged):
@@ -73,6 +80,10 @@ class ChatEvents:
                 self.refresh_top()  # type: ignore[attr-defined]
         elif isinstance(event, m.TurnDone):
             await self._turn_done(event)
+
+    @property
+    def _entry_classes(self) -> str:
+        return COMMAND_CLASS if self.command_turn else ""
 
     async def _close_reply(self, status: str, usage: str, error: str | None = None) -> None:
         if self._reply is not None:
@@ -142,9 +153,20 @@ class ChatEvents:
                 entry.stored_usage = usage_line(msg.usage)  # type: ignore[attr-defined]
                 widgets.append(entry)
             elif msg.role == "tool":
-                tool = ToolEntry("tool", msg.tool_call_id or "")
+                tool = ToolEntry(msg.model or "tool", msg.usage.get("arguments") or "")
                 tool.stored_output = msg.content  # type: ignore[attr-defined]
+                tool.stored_outcome = (  # type: ignore[attr-defined]
+                    msg.usage.get("ok", True),
+                    msg.usage.get("summary") or f"{len(msg.content.splitlines())} lines of output",
+                )
                 widgets.append(tool)
+            elif msg.role == "command":  # a slash command and, below, what it showed
+                widgets.append(UserEntry(msg.content, classes=COMMAND_CLASS))
+            elif msg.role == "notice":
+                markdown = bool(msg.usage.get("markdown"))
+                widgets.append(NoticeEntry(msg.content, markdown, msg.status))
+            if msg.role in ("command", "notice") or (msg.role == "tool" and not msg.tool_call_id):
+                widgets[-1].add_class(COMMAND_CLASS)
             if len(widgets) > shown:
                 widgets[-1].message_id = msg.id  # a chat search jumps to it
         if widgets:
@@ -153,5 +175,5 @@ class ChatEvents:
             if isinstance(widget, AssistantEntry):
                 await widget.finish(widget.stored_status, widget.stored_usage)  # type: ignore[attr-defined]
             elif isinstance(widget, ToolEntry):
-                output = widget.stored_output  # type: ignore[attr-defined]
-                widget.finish(True, f"{len(output.splitlines())} lines of output", output)
+                ok, summary = widget.stored_outcome  # type: ignore[attr-defined]
+                widget.finish(ok, summary, widget.stored_output)  # type: ignore[attr-defined]

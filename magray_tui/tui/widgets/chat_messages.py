@@ -150,8 +150,8 @@ class ToolEntry(ChatEntry):
     ToolEntry.-failed Collapsible { border-left: thick $error; }
     """
 
-    def __init__(self, name: str, arguments: str) -> None:
-        super().__init__("")
+    def __init__(self, name: str, arguments: str, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.tool_name = name
         self.arguments = arguments
         self._collapsible: Collapsible | None = None
