@@ -23,9 +23,12 @@ from magray_tui.memory.records import Filters, Record
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # bumped when index_text changes: old indexes rebuild
+SCHEMA_VERSION = 4  # bumped when index_text or the fields change: old indexes rebuild
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 64
+# Search-as-you-type matches the last word as a prefix from this many characters on (one
+# letter would match most of the index).
+MIN_PREFIX_CHARS = 2
 
 
 def _schema() -> tantivy.Schema:
@@ -33,6 +36,9 @@ def _schema() -> tantivy.Schema:
     # i64, not u64: deleting by a u64 term silently does nothing in tantivy-py 0.27.
     b.add_integer_field("seq", stored=True, indexed=True, fast=True)
     b.add_text_field("text", stored=False, tokenizer_name="en_stem", index_option="freq")
+    # The words unstemmed (lowercased), for prefix matching: "stagi" is a prefix of the
+    # word "staging" but not of its stem "stage".
+    b.add_text_field("words", stored=False, tokenizer_name="default", index_option="basic")
     for name in ("layer", "kind", "tags", "session"):
         b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("created", stored=False, indexed=True, fast=True)
@@ -107,6 +113,7 @@ class KeywordIndex:
                 doc = tantivy.Document()
                 doc.add_integer("seq", rec.seq)
                 doc.add_text("text", index_text(rec))
+                doc.add_text("words", rec.text)
                 doc.add_text("layer", rec.layer.value)
                 doc.add_text("kind", rec.kind)
                 for tag in rec.tags:
@@ -143,13 +150,21 @@ class KeywordIndex:
         return self._writer
 
     # ---- reads ---------------------------------------------------------------------------
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
-        """Top-k (seq, BM25 score) for the words of `query`; operators are not interpreted."""
+    def search(
+        self, query: str, k: int, filters: Filters | None = None, *, prefix: bool = False
+    ) -> list[tuple[int, float]]:
+        """Top-k (seq, BM25 score) for the words of `query`; operators are not interpreted.
+        With `prefix` (search-as-you-type) the last word also matches the words it starts:
+        `stag` finds "staging"."""
         terms = _WORD.findall(query.lower())[:_MAX_QUERY_TERMS]
         if not terms or k <= 0 or self._index is None:
             return []
         index = self._index
         parsed, _errors = index.parse_query_lenient(" ".join(terms), ["text"])
+        if prefix and len(terms[-1]) >= MIN_PREFIX_CHARS:
+            starts = tantivy.Query.regex_query(self._schema, "words", re.escape(terms[-1]) + ".*")
+            should = tantivy.Occur.Should
+            parsed = tantivy.Query.boolean_query([(should, parsed), (should, starts)])
         clauses = [(tantivy.Occur.Must, parsed)]
         if filters is not None:
             clauses.extend(_filter_clauses(self._schema, filters))

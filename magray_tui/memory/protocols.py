@@ -65,7 +65,7 @@ class KeywordIndexProtocol(Protocol):
     def commit(self, watermark: int) -> None: ...
 
     def search(
-        self, query: str, k: int, filters: Filters | None = None
+        self, query: str, k: int, filters: Filters | None = None, *, prefix: bool = False
     ) -> list[tuple[int, float]]: ...
 
 

@@ -145,7 +145,9 @@ class Retriever:
             qvec, depth, allowed=allowed_set.__contains__, allowed_count=len(allowed_set)
         )
 
-    def search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
+    def search(
+        self, query: str, k: int, filters: Filters, mode: str, *, prefix: bool = False
+    ) -> list[Hit]:
         depth = candidate_depth(k)
         settings = self.settings
         lists: list[tuple[str, list[tuple[int, float]], float]] = []
@@ -153,7 +155,7 @@ class Retriever:
             lists.append(("vector", self.vector_candidates(query, depth, filters), 1.0))
         if mode in ("hybrid", "keyword"):
             kw = self.indexes.keywords.search(
-                keyword_query(query), depth, None if filters.empty else filters
+                keyword_query(query), depth, None if filters.empty else filters, prefix=prefix
             )
             lists.append(("keyword", kw, settings.keyword_weight))
         if mode == "hybrid":

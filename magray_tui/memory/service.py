@@ -247,7 +247,10 @@ class MemoryService:
         *,
         count_access: bool = True,
         reader_session: str | None = None,
+        prefix: bool = False,
     ) -> list[Hit]:
+        """Hybrid (or vector / keyword) search. `prefix`: the last word also matches as a
+        prefix (search-as-you-type in the Memory pane; not for the agent or the CLI)."""
         if mode not in SEARCH_MODES:
             raise MemoryError_(f"unknown search mode {mode!r} (use {', '.join(SEARCH_MODES)})")
         if not isinstance(k, int) or not 1 <= k <= 1000:
@@ -257,7 +260,7 @@ class MemoryService:
             return []
         filters = self.filters(layers, kinds, tags, session, since, until)
         with metrics.timer("search"):
-            hits = self.core.retriever.search(query, k, filters, mode)
+            hits = self.core.retriever.search(query, k, filters, mode, prefix=prefix)
         if count_access and hits:
             self._note_access(
                 [(h.record.seq, h.score, i) for i, h in enumerate(hits)], session=reader_session

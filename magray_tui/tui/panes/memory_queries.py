@@ -88,6 +88,7 @@ def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
             tags=tags,
             mode=req.mode,
             count_access=False,
+            prefix=True,  # typed as you go: `stag` finds "staging"
         )
         return sort_rows([ResultRow(h.record, h.score, dict(h.parts)) for h in hits], req.sort)
     order = "access_count DESC" if req.sort == "accesses" else "created_at DESC"
