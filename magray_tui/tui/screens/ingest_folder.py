@@ -7,12 +7,17 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from magray_tui.terminal_text import one_line
+
+SHOWN_CHOICES = 8  # folder names listed when Tab finds several
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,62 @@ def check_folder(text: str) -> tuple[str | None, str | None]:
     if not os.access(path, os.R_OK | os.X_OK):
         return None, f"Cannot read {raw} (permission denied)."
     return os.path.realpath(path), None
+
+
+def complete_folder(text: str) -> tuple[str, list[str]]:
+    """Tab completion of a folder path, as a shell does it: (the text completed as far as
+    it is unambiguous, the folder names it could still become). Only folders; hidden ones
+    only when the typed name starts with a dot; `~` and `$VAR` are expanded to look, and
+    kept as typed."""
+    head, _, name = text.rpartition("/")
+    shown_head = head + "/" if _ else ""
+    look_in = os.path.expanduser(os.path.expandvars(shown_head or "."))
+    try:
+        entries = list(os.scandir(look_in))
+    except OSError:
+        return text, []
+    names = sorted(
+        e.name
+        for e in entries
+        if e.name.startswith(name)
+        and (name.startswith(".") or not e.name.startswith("."))
+        and _is_dir(e)
+    )
+    if not names:
+        return text, []
+    if len(names) == 1:
+        return shown_head + names[0] + "/", []
+    common = os.path.commonprefix(names)  # noqa: RUF071 (names, not paths: by character)
+    return shown_head + common, names
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks: a link to a folder is offered
+    except OSError:
+        return False
+
+
+class PathInput(Input):
+    """The path field: Tab completes folder names (and moves on when there is nothing to
+    complete)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete", show=False, id="add_folder.complete"),
+    ]
+
+    class Completed(Message):
+        def __init__(self, typed: str, text: str, choices: list[str]) -> None:
+            super().__init__()
+            self.typed, self.text, self.choices = typed, text, choices
+
+    def action_complete(self) -> None:
+        self.run_completion(self.value)
+
+    @work(thread=True, exclusive=True, group="path-complete", exit_on_error=False)
+    def run_completion(self, typed: str) -> None:
+        text, choices = complete_folder(typed)  # a directory listing: off the UI thread
+        self.post_message(self.Completed(typed, text, choices))
 
 
 class Tick(Checkbox):
@@ -71,6 +132,7 @@ class AddFolderScreen(ModalScreen[FolderRequest | None]):
     def __init__(self, path: str = "") -> None:
         super().__init__()
         self.initial = path
+        self._completed_to: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -81,13 +143,13 @@ class AddFolderScreen(ModalScreen[FolderRequest | None]):
                 id="add-folder-help",
                 markup=False,
             )
-            yield Input(
+            yield PathInput(
                 self.initial, placeholder="~/notes or /path/to/project", id="add-folder-path"
             )
             yield Tick("Keep watching it (changes are ingested live)", id="add-folder-watch")
             yield Static(id="add-folder-error", markup=False)
             with Horizontal(id="add-folder-buttons"):
-                yield Label("Enter ingests · Space (un)ticks · Esc cancels")
+                yield Label("Tab completes · Enter ingests · Space (un)ticks · Esc cancels")
                 yield Button("Ingest", variant="primary", id="add-folder-ok")
                 yield Button("Cancel", id="add-folder-cancel")
 
@@ -110,8 +172,26 @@ class AddFolderScreen(ModalScreen[FolderRequest | None]):
         self.dismiss(FolderRequest(path, self.query_one(Tick).value))
 
     @on(Input.Changed)
-    def clear_error(self) -> None:
-        self.query_one("#add-folder-error", Static).update("")
+    def clear_error(self, event: Input.Changed) -> None:
+        if event.value != self._completed_to:  # not the change a completion made
+            self.query_one("#add-folder-error", Static).update("")
+
+    @on(PathInput.Completed)
+    def completed(self, event: PathInput.Completed) -> None:
+        field = self.query_one(PathInput)
+        if field.value != event.typed:
+            return  # typed on meanwhile
+        self._completed_to = event.text
+        if event.text != event.typed:
+            field.value = event.text
+            field.cursor_position = len(event.text)
+        if event.choices:
+            more = len(event.choices) - SHOWN_CHOICES
+            names = "  ".join(one_line(n) for n in event.choices[:SHOWN_CHOICES])
+            names += f"  (+{more} more)" if more > 0 else ""
+            self.query_one("#add-folder-error", Static).update(names)
+        elif event.text == event.typed:
+            self.focus_next()  # nothing to complete: Tab moves on as usual
 
     @on(Button.Pressed, "#add-folder-cancel")
     def action_cancel(self) -> None:
