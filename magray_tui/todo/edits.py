@@ -19,8 +19,8 @@ from magray_tui.todo.model import (
     TaskNotFound,
     TaskState,
     clean_tags,
+    parse_due,
     parse_ref,
-    parse_time,
     task_id,
 )
 
@@ -106,7 +106,7 @@ def new_task(
         priority=Priority.parse(priority),
         created_at=now,
         updated_at=now,
-        due_at=parse_time(due_at),
+        due_at=parse_due(due_at),
         parent=resolve(tasks, parent) if parent not in (None, "") else None,
         deps=tuple(dep_ids),
         tags=clean_tags(list(tags) if not isinstance(tags, str) else tags),
@@ -133,7 +133,7 @@ def apply_fields(tasks: Mapping[str, Task], task: Task, fields: Mapping[str, Any
         elif name == "priority":
             values[name] = Priority.parse(value)
         elif name == "due_at":
-            values[name] = parse_time(value)
+            values[name] = parse_due(value)
         elif name == "tags":
             values[name] = clean_tags(value)
         elif name == "estimate_hours":

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 BOX_HEIGHT = 3
 NODE_GAP = 1  # empty rows between stacked items in a column
 MIN_GAP = 6  # columns between two layers of boxes
+MAX_BOX_WIDTH = 48  # a box grown to fit the view (wider reads worse than a cut title)
 ARROW = "▶"
 CROSSING = "│"  # where lines cross without joining, the vertical one is drawn on top
 
@@ -161,9 +162,14 @@ def layout(
     *,
     box_width: int = 20,
     sweeps: int = 6,
+    fit_width: int | None = None,
+    max_box_width: int = MAX_BOX_WIDTH,
 ) -> GraphLayout:
     """Lay out `nodes` ((id, label) in the order to start from, e.g. topological) and
-    `edges` ((before, after): after depends on before). Edges to unknown ids are ignored."""
+    `edges` ((before, after): after depends on before). Edges to unknown ids are ignored.
+    With `fit_width` (the columns the view has) boxes grow from `box_width` up to
+    `max_box_width` to use them, so labels are cut less; they never shrink below
+    `box_width` (a graph wider than the view scrolls)."""
     labels = dict(nodes)
     order = [n for n, _ in nodes]
     edge_list = [(a, b) for a, b in dict.fromkeys(edges) if a in labels and b in labels and a != b]
@@ -172,6 +178,9 @@ def layout(
     crossings = _order_layers(items, layers, sweeps)
     _place_rows(items, layers)
     gaps = [_route_gap(items, layers[i]) for i in range(len(layers) - 1)]
+    if fit_width is not None and layers:
+        spare = fit_width - sum(g.width for g in gaps)
+        box_width = max(box_width, min(max_box_width, spare // len(layers)))
     return _draw(items, layers, gaps, edge_list, labels, box_width, crossings)
 
 

@@ -202,6 +202,43 @@ def parse_time(value: datetime | date | str | None) -> datetime | None:
     return parse_time(parsed)
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_RELATIVE = re.compile(r"\+\s*(\d{1,4})\s*([dw])", re.IGNORECASE)
+
+
+def parse_due(value: datetime | date | str | None, today: date | None = None) -> datetime | None:
+    """A due date: what `parse_time` reads, or words people type: `today`, `tomorrow`, a
+    weekday (`friday`, `fri`: the next one after today), `+3d`, `+2w`. Relative dates count
+    from the local calendar day; the result is that day at midnight, as for YYYY-MM-DD."""
+    if not isinstance(value, str):
+        return parse_time(value)
+    text = value.strip().lower()
+    if not text:
+        return None
+    today = today or datetime.now().date()
+    days: int | None = None
+    if text in ("today", "tod"):
+        days = 0
+    elif text in ("tomorrow", "tmr", "tomorow"):
+        days = 1
+    elif len(text) >= 3 and any(w.startswith(text) for w in _WEEKDAYS):
+        wanted = next(n for n, w in enumerate(_WEEKDAYS) if w.startswith(text))
+        days = (wanted - today.weekday() - 1) % 7 + 1  # 1..7: the next one, never today
+    elif match := _RELATIVE.fullmatch(text):
+        count, unit = int(match.group(1)), match.group(2)
+        days = count * (7 if unit == "w" else 1)
+    if days is not None:
+        day = date.fromordinal(today.toordinal() + days)
+        return datetime(day.year, day.month, day.day)
+    try:
+        return parse_time(value)
+    except TaskError:
+        raise TaskError(
+            f"cannot read the due date {value!r} (use YYYY-MM-DD, today, tomorrow, a weekday "
+            "such as friday, or +3d / +2w)"
+        ) from None
+
+
 def clean_tags(tags: object) -> tuple[str, ...]:
     """Tags as a tuple of distinct, trimmed, non-empty strings (a comma string is split)."""
     if tags is None:

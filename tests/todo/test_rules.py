@@ -42,7 +42,7 @@ def test_create_assigns_short_ids_and_derives_the_state(todo: TodoService) -> No
         ({"title": "x", "priority": "urgent"}, "unknown priority"),
         ({"title": "x", "estimate_hours": -1}, "zero or more"),
         ({"title": "x", "estimate_hours": "lots"}, "number of hours"),
-        ({"title": "x", "due_at": "next tuesday"}, "cannot read the time"),
+        ({"title": "x", "due_at": "next tuesday"}, "cannot read the due date"),
         ({"title": "x", "deps": ["t42"]}, "no task t42"),
         ({"title": "x", "parent": "banana"}, "not a task id"),
         ({"title": "x", "state": "done"}, "starts ready"),

@@ -115,6 +115,7 @@ class TasksPane(TaskActions, Pane):
         self.graph_mode = False
         self.last_load_s = 0.0
         self.last_graph_s = 0.0
+        self._graph_fit: int | None = None  # the width the graph was last laid out for
         self._generation = 0
         self._stale = True  # all_tasks needs a full reload
         self._debounce: Timer | None = None
@@ -229,11 +230,13 @@ class TasksPane(TaskActions, Pane):
             self._stale = False
         self.shown = message.shown
         self.last_load_s = message.seconds
+        if not any(t.parent for t in self.all_tasks.values()):
+            self.table.tree_view = False  # the last subtask went: back to the list
         self.table.show(self.shown, self.all_tasks, keep=message.request.keep)
         self.show_selected()
         self._update_summary()
         if self.graph_mode:
-            self.build_graph(self._generation, self.shown)
+            self.build_graph(self._generation, self.shown, self.graph_width())
         self.refresh_bindings()
 
     def _update_summary(self, extra: str = "") -> None:
@@ -313,7 +316,18 @@ class TasksPane(TaskActions, Pane):
     def action_back(self) -> None:
         self.focus_default()
 
+    def graph_width(self) -> int:
+        """The columns the graph has (the table's while the graph is not shown yet)."""
+        return max(self.graph.size.width, self.table.size.width)
+
+    def on_resize(self) -> None:
+        """The boxes follow the width the graph has."""
+        if self.graph_mode and self.graph_width() != self._graph_fit:
+            self.build_graph(self._generation, self.shown, self.graph_width())
+
     def action_toggle_tree(self) -> None:
+        if not self.check_action("toggle_tree", ()):
+            return
         self.table.tree_view = not self.table.tree_view
         self.table.show(self.shown, self.all_tasks, keep=self.table.selected_id)
         self._update_summary()
@@ -324,22 +338,23 @@ class TasksPane(TaskActions, Pane):
         self.set_class(self.graph_mode, "-graph")
         if self.graph_mode:
             self.graph.selected = keep
-            self.build_graph(self._generation, self.shown)
+            self.build_graph(self._generation, self.shown, self.graph_width())
         elif keep in self.table.order:
             self.table.move_cursor(row=self.table.order.index(keep), animate=False)
         self.focus_default()
         self._update_summary()
 
     @work(thread=True, exclusive=True, group="tasks-graph", exit_on_error=False)
-    def build_graph(self, generation: int, tasks: list[Task]) -> None:
+    def build_graph(self, generation: int, tasks: list[Task], width: int | None = None) -> None:
         from magray_tui.todo.graph_layout import layout
 
         started = time.perf_counter()
+        self._graph_fit = width
         with self.env.jobs.track("drawing the graph"):
             tasks = tasks[:GRAPH_LIMIT]
             nodes = [(t.id, one_line(f"{t.glyph} {t.id} {t.title}")) for t in tasks]
             edges = [(dep, t.id) for t in tasks for dep in t.deps]
-            graph = layout(nodes, edges, box_width=GRAPH_BOX_WIDTH)
+            graph = layout(nodes, edges, box_width=GRAPH_BOX_WIDTH, fit_width=width)
         if not get_current_worker().is_cancelled:
             self.post_message(self.GraphReady(generation, graph, time.perf_counter() - started))
 

@@ -94,6 +94,8 @@ class TaskActions(_Base):
             return (writable and task is not None) or None
         if action == "open_memory":
             return (task is not None and bool(task.memory_links)) or None
+        if action == "toggle_tree":  # a tree of tasks without subtasks is the list again
+            return any(t.parent for t in self.all_tasks.values())
         return True
 
     # ---- the keys ------------------------------------------------------------------------

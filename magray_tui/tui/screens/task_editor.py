@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from magray_tui.todo.model import Priority, TaskError, parse_time
+from magray_tui.todo.model import Priority, TaskError, parse_due
 
 PRIORITIES = [(p.value, p.value) for p in Priority]
 
@@ -78,7 +78,9 @@ class TaskEditor(ModalScreen[TaskDraft | None]):
             yield TextArea(d.description, id="task-description", soft_wrap=True)
             with Horizontal(classes="editor-row"):
                 yield Select(PRIORITIES, value=d.priority, allow_blank=False, id="task-priority")
-                yield Input(d.due, placeholder="due YYYY-MM-DD", id="task-due")
+                yield Input(
+                    d.due, placeholder="due: YYYY-MM-DD, tomorrow, friday, +3d", id="task-due"
+                )
                 estimate = "" if d.estimate_hours is None else f"{d.estimate_hours:g}"
                 yield Input(estimate, placeholder="estimate (hours)", id="task-estimate")
             with Horizontal(classes="editor-row"):
@@ -106,7 +108,7 @@ class TaskEditor(ModalScreen[TaskDraft | None]):
             return
         due = self._value("due")
         try:
-            parse_time(due or None)
+            parse_due(due or None)
         except TaskError as exc:
             error.update(str(exc))
             return
