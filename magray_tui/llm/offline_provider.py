@@ -41,7 +41,11 @@ class OfflineLLM(CustomLLM):
         model = _model(optional_params)
         completion = 0
         finish = "stop"
-        for chunk in model.stream(messages, max_tokens=max_tokens, temperature=temperature):
+        fmt = optional_params.get("response_format")  # /plan's schema: a JSON grammar
+        chunks = model.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, response_format=fmt
+        )
+        for chunk in chunks:
             choice = (chunk.get("choices") or [{}])[0]
             text = (choice.get("delta") or {}).get("content") or ""
             if choice.get("finish_reason"):

@@ -60,3 +60,35 @@ def test_long_history_is_trimmed_to_the_context(offline_client):
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": filler} for i in range(6)]
     events, error = run(offline_client.stream([*history, *QUESTION], max_tokens=8))
     assert error is None and text_of(events)
+
+
+def test_plan_with_the_offline_model_is_json_of_the_schema(offline_client, settings):
+    """/plan's structured output becomes a llama.cpp grammar: the small model's reply is
+    JSON of the plan schema (without it the same model answers in prose)."""
+    import json
+
+    from magray_tui.todo.planner import build_messages, plan_goal, response_format
+
+    settings.llm.temperature = 0.0
+    messages = build_messages("ship the new marketing website")
+    prose = offline_client.complete(messages)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(prose)
+
+    reply = offline_client.complete(messages, response_format=response_format())
+    assert isinstance(json.loads(reply)["tasks"], list)
+
+    def complete(msgs, fmt):
+        return offline_client.complete(msgs, response_format=fmt)
+
+    plan = plan_goal("ship the new marketing website", complete)
+    assert 1 <= len(plan.tasks) <= 40 and all(t.title for t in plan.tasks)
+
+
+def test_grammar_format_translates_openai_response_formats() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    wrapped = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+    assert offline.grammar_format(wrapped) == {"type": "json_object", "schema": schema}
+    assert offline.grammar_format({"type": "json_object"}) == {"type": "json_object"}
+    assert offline.grammar_format({"type": "text"}) is None
+    assert offline.grammar_format(None) is None
