@@ -199,6 +199,7 @@ def _print_cycle(report: Any, as_json: bool) -> None:
                 "considered": report.considered,
                 "seconds": round(report.seconds, 3),
                 "actions": [a.to_dict() for a in report.actions],
+                "nearest": [c.to_dict() for c in report.nearest],
             }
         )
         return
@@ -223,3 +224,20 @@ def _print_cycle(report: Any, as_json: bool) -> None:
         )
         if len(report.actions) > 200:
             echo_err(f"... and {len(report.actions) - 200} more (use --json for all)")
+    elif report.nearest:
+        echo("nearest to moving (score / threshold; what holds each back):")
+        print_table(
+            ("id", "layer", "to", "score", "threshold", "held by", "text"),
+            [
+                (
+                    c.record_id,
+                    c.layer,
+                    c.to_layer,
+                    f"{c.score:.2f}",
+                    f"{c.threshold:.2f}",
+                    c.blocked_by,
+                    snippet(c.text or "", 40),
+                )
+                for c in report.nearest
+            ],
+        )

@@ -9,7 +9,7 @@ leaves the store as before the cycle), and the indexes follow from the watermark
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,10 @@ from magray_tui.memory.lifecycle_plan import (
     NEXT,
     PREVIOUS,
     Action,
+    Near,
     features_dict,
     merge_rows,
+    nearest,
     plan,
 )
 from magray_tui.memory.records import Filters, Layer, MemoryError_, Record
@@ -42,6 +44,7 @@ class CycleReport:
     considered: int
     applied: bool
     seconds: float = 0.0
+    nearest: list[Near] = field(default_factory=list)  # dry runs: closest to moving
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -73,12 +76,14 @@ def plan_cycle(core: MemoryCore, now: datetime, *, with_text: bool = True) -> Cy
     raw = core.repo.feature_rows(now)
     actions = plan(raw, now, core.settings.promotion, core.settings.memory, learned)
     find_duplicates(core, [a for a in actions if a.action == "promote"])
+    near: list[Near] = []
     if with_text:  # for people reading a preview; an applied cycle does not need them
-        texts = core.repo.get_many([a.seq for a in actions])
-        for a in actions:
-            a.text = texts[a.seq].text[:200] if a.seq in texts else ""
+        near = nearest(raw, now, core.settings.promotion, core.settings.memory, learned)
+        texts = core.repo.get_many([a.seq for a in actions] + [c.seq for c in near])
+        for item in [*actions, *near]:
+            item.text = texts[item.seq].text[:200] if item.seq in texts else ""
     policy = "learned" if learned.active else "default"
-    return CycleReport(actions, policy, learned.why, len(raw["seq"]), applied=False)
+    return CycleReport(actions, policy, learned.why, len(raw["seq"]), applied=False, nearest=near)
 
 
 def find_duplicates(core: MemoryCore, moves: list[Action]) -> None:

@@ -120,6 +120,77 @@ def plan(
     return actions
 
 
+@dataclass
+class Near:
+    """A record that a cycle leaves where it is, with how far it is from moving: what a
+    dry run with nothing to do shows, so the thresholds can be judged."""
+
+    record_id: str
+    seq: int
+    layer: str
+    to_layer: str
+    score: float
+    threshold: float
+    blocked_by: str  # why it stays: "score", "age in layer" or "moves today"
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def nearest(
+    raw: dict[str, Any],
+    now: datetime,
+    cfg: PromotionSettings,
+    mem: MemorySettings,
+    learned: pol.LearnedPolicy,
+    n: int = 5,
+) -> list[Near]:
+    """The `n` records closest to promotion that `plan` does not promote: highest score
+    relative to their threshold first."""
+    if not len(raw["seq"]):
+        return []
+    x = pol.feature_matrix(raw, now)
+    layers = np.asarray(raw["layer"], dtype=object)
+    if learned.active:
+        score = learned.probability(x)
+        thr = np.full(len(layers), 0.5)
+    else:
+        score = pol.default_score(x)
+        thr = np.where(layers == Layer.INTERACT.value, cfg.to_insights, cfg.to_assets)
+    since = np.asarray(raw["layer_since"], dtype="datetime64[us]")
+    in_layer_h = (np.datetime64(now, "us") - since) / np.timedelta64(1, "h")
+    min_h = np.where(
+        layers == Layer.INTERACT.value, cfg.min_hours_interact, cfg.min_days_insights * 24
+    )
+    busy = np.asarray(raw["moves_today"]) >= cfg.max_moves_per_day
+    movable = layers != Layer.ASSETS.value
+    promoted = movable & (score >= thr) & (in_layer_h >= min_h) & ~busy
+    candidates = np.flatnonzero(movable & ~promoted)
+    ratio = score[candidates] / np.maximum(thr[candidates], 1e-9)
+    out = []
+    for i in candidates[np.argsort(-ratio, kind="stable")][:n]:
+        layer = Layer(layers[i])
+        if score[i] < thr[i]:
+            why = "score"
+        elif in_layer_h[i] < min_h[i]:
+            why = "age in layer"
+        else:
+            why = "moves today"
+        out.append(
+            Near(
+                str(raw["id"][i]),
+                int(raw["seq"][i]),
+                layer.value,
+                NEXT[layer].value,
+                round(float(score[i]), 4),
+                round(float(thr[i]), 4),
+                why,
+            )
+        )
+    return out
+
+
 def merge_rows(
     source: Record,
     survivor: Record,

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from magray_tui.terminal_text import for_terminal
+from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.formatting import cycle_counts, snippet
 
 if TYPE_CHECKING:
@@ -68,11 +68,7 @@ class PromotionPreview(ModalScreen[None]):
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="preview-actions")
                 yield Static(id="preview-detail", markup=False)
             else:
-                yield Static(
-                    "Nothing to promote, merge, supersede or expire right now.",
-                    id="preview-empty",
-                    markup=False,
-                )
+                yield Static(_nothing_to_do(report), id="preview-empty")
             yield Static(
                 'Esc closes · palette "Run promotion cycle" applies a cycle now',
                 id="preview-help",
@@ -118,3 +114,15 @@ def _cells(a: Action) -> tuple[Text, ...]:
         Text(f"{a.score:.2f}", justify="right"),
         Text(snippet(a.reason, 60)),
     )
+
+
+def _nothing_to_do(report: CycleReport) -> Text:
+    """The empty preview names the memories nearest to moving and what holds them back."""
+    text = Text("Nothing to promote, merge, supersede or expire right now.")
+    if report.nearest:
+        text.append("\n\nNearest to moving (score / threshold · what holds it back):\n")
+        for c in report.nearest:
+            text.append(f"\n{c.record_id}  {c.layer} → {c.to_layer}  ", style="bold")
+            text.append(f"{c.score:.2f} / {c.threshold:.2f} · {c.blocked_by}  ")
+            text.append(one_line(c.text, 60), style="dim")
+    return text
