@@ -50,6 +50,7 @@ WHERE m.state = 'live' {extra}
 ORDER BY m.seq
 """
 FILE_PATH = "json_extract_string(metadata, '$.path')"
+MIN_ID_PREFIX = 4  # shorter id prefixes would match too many memories to mean one
 
 
 class MemoryRepository:
@@ -63,19 +64,24 @@ class MemoryRepository:
 
     # ---- records ---------------------------------------------------------------------------
     def get(self, ref: str, *, include_forgotten: bool = True) -> Record:
-        """A record by id, or by an unambiguous id prefix of at least 4 characters."""
+        """A record by id, or by an unambiguous id prefix of at least MIN_ID_PREFIX
+        characters (a shorter one is refused with a message saying so)."""
         ref = (ref or "").strip()
         cur = self._cur()
         found = cur.execute(f"SELECT {RECORD_COLUMNS} FROM memories WHERE id = ?", [ref])
         rows = found.fetchall()  # read to the end: an unfinished result blocks the cursor
         row = rows[0] if rows else None
-        if row is None and len(ref) >= 4:
+        if row is None and len(ref) >= MIN_ID_PREFIX:
             rows = cur.execute(
                 f"SELECT {RECORD_COLUMNS} FROM memories WHERE starts_with(id, ?) LIMIT 2", [ref]
             ).fetchall()
             if len(rows) > 1:
                 raise MemoryError_(f"id prefix {ref!r} matches several memories; type more of it")
             row = rows[0] if rows else None
+        if row is None and 0 < len(ref) < MIN_ID_PREFIX:
+            raise RecordNotFound(
+                f"no memory with id {ref!r}; type at least {MIN_ID_PREFIX} characters of an id"
+            )
         if row is None:
             raise RecordNotFound(f"no memory with id {ref!r}")
         record = row_to_record(row)
