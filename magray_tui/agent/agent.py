@@ -21,7 +21,6 @@ from magray_tui.agent.model import (
     MemoriesUsed,
     MemoryRef,
     Notice,
-    SessionChanged,
     ToolFinished,
     ToolStarted,
     TurnDone,
@@ -126,7 +125,7 @@ class Agent:
             if not text.strip():
                 return
             if slash.is_command(text):
-                yield from self._command(session, text, confirm)
+                yield from slash.run_and_keep(self, session, text, confirm)
                 yield TurnDone("command", None)
                 return
             if text.lstrip().startswith("//"):
@@ -140,41 +139,6 @@ class Agent:
                 message = f"unexpected error ({type(exc).__name__}); details in the log file"
             yield Notice(message, level="error")
             yield TurnDone("error", None, error=message)
-
-    def _command(self, session: ChatSession, text: str, confirm: Confirm) -> Iterator[TurnEvent]:
-        """A slash command and what it showed, kept in the session's transcript so a resumed
-        session shows them: the command (role `command`), its notices (role `notice`, the
-        level in `status`, `usage.markdown`) and tool output (role `tool`, the tool's name in
-        `model`, its arguments and outcome in `usage`). None of them reaches the model:
-        the prompt replays user and assistant messages only."""
-        keep = self.sessions.add_message
-        keep(session.id, "command", text.strip())
-        target = session.id  # /clear goes on in the new session
-        started: ToolStarted | None = None
-        try:
-            for event in slash.dispatch(self, session, text, confirm):
-                if isinstance(event, SessionChanged):
-                    target = event.session.id
-                elif isinstance(event, Notice):
-                    keep(
-                        target,
-                        "notice",
-                        event.text,
-                        status=event.level,
-                        usage={"markdown": event.markdown},
-                    )
-                elif isinstance(event, ToolStarted):
-                    started = event
-                elif isinstance(event, ToolFinished):
-                    args = started.arguments if started is not None else ""
-                    usage = {"arguments": args, "ok": event.ok, "summary": event.summary}
-                    keep(target, "tool", event.output, model=event.name, usage=usage)
-                yield event
-        except Exception as exc:
-            message = user_message(exc)
-            if message is not None:  # shown by run_turn; kept here
-                keep(target, "notice", message, status="error")
-            raise
 
     def regenerate(
         self,
@@ -191,11 +155,7 @@ class Agent:
             if last_user is None:
                 raise ChatError("nothing to regenerate: no message yet in this session")
             # The last reply goes; commands typed after it and their output stay.
-            later = [
-                m.id
-                for m in messages
-                if m.id > last_user.id and m.role != "command" and not _command_output(m)
-            ]
+            later = [m.id for m in messages if m.id > last_user.id and not slash.kept_output(m)]
             self.sessions.delete_messages(later)
             yield from self._reply(
                 session, last_user.content, None, confirm, cancel or threading.Event()
@@ -393,8 +353,3 @@ class Agent:
         deadline = time.monotonic() + timeout
         for thread in list(self._distillers):
             thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _command_output(msg: ChatMessage) -> bool:
-    """A notice, or a tool run by a slash command (a model's tool call has an id)."""
-    return msg.role == "notice" or (msg.role == "tool" and msg.tool_call_id is None)

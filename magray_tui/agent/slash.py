@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from magray_tui.agent.model import (
     ChatError,
+    ChatMessage,
     ChatSession,
     Notice,
     PlanProposed,
@@ -71,6 +72,46 @@ def dispatch(
         yield Notice(f"unknown command /{name}{hint} (type /help for the list)", level="error")
         return
     yield from cmd.handler(agent, session, args, confirm)
+
+
+def run_and_keep(
+    agent: SlashHost, session: ChatSession, text: str, confirm: Confirm
+) -> Iterator[TurnEvent]:
+    """`dispatch`, keeping the command and what it showed in the session's transcript so a
+    resumed session shows them: the command (role `command`), its notices (role `notice`,
+    the level in `status`, `usage.markdown`) and tool output (role `tool`, the tool's name
+    in `model`, its arguments and outcome in `usage`). None of them reaches the model: the
+    prompt replays user and assistant messages only."""
+    from magray_tui.user_errors import user_message
+
+    keep = agent.sessions.add_message
+    keep(session.id, "command", text.strip())
+    target = session.id  # /clear goes on in the new session
+    started: ToolStarted | None = None
+    try:
+        for event in dispatch(agent, session, text, confirm):
+            if isinstance(event, SessionChanged):
+                target = event.session.id
+            elif isinstance(event, Notice):
+                usage = {"markdown": event.markdown}
+                keep(target, "notice", event.text, status=event.level, usage=usage)
+            elif isinstance(event, ToolStarted):
+                started = event
+            elif isinstance(event, ToolFinished):
+                args = started.arguments if started is not None else ""
+                usage = {"arguments": args, "ok": event.ok, "summary": event.summary}
+                keep(target, "tool", event.output, model=event.name, usage=usage)
+            yield event
+    except Exception as exc:
+        message = user_message(exc)
+        if message is not None:  # the turn shows it; the transcript keeps it
+            keep(target, "notice", message, status="error")
+        raise
+
+
+def kept_output(msg: ChatMessage) -> bool:
+    """A slash command, or what one showed (a model's tool call has an id; these do not)."""
+    return msg.role in ("command", "notice") or (msg.role == "tool" and msg.tool_call_id is None)
 
 
 def _need(args: str, usage: str) -> str:

@@ -25,7 +25,13 @@ from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
-from magray_tui.tui.panes.chat_events import COMMAND_CLASS, ChatEvents, entry_message_id
+from magray_tui.tui.panes.chat_events import (
+    COMMAND_CLASS,
+    ChatEvents,
+    entry_message_id,
+    history_window,
+    is_command,
+)
 from magray_tui.tui.screens.chat_search import ChatSearchScreen
 from magray_tui.tui.screens.chat_sessions import ChatSessionsScreen, SessionChoice
 from magray_tui.tui.screens.confirm_action import ConfirmAction
@@ -39,7 +45,6 @@ if TYPE_CHECKING:
     from magray_tui.agent.model import ChatMessage, ChatSession
     from magray_tui.tui.backend import Backend
 
-SHOWN_MESSAGES = 200  # a resumed session shows its latest messages
 SEARCH_HITS = 20
 TYPE_MODEL = "\x00type"  # the model picker's "type another" choice
 _DEFAULT_NAME = re.compile(r"chat \d{4}-\d{2}-\d{2} \d{2}:\d{2}$")  # ChatSessions.create
@@ -192,7 +197,7 @@ class ChatPane(ChatEvents, Pane):
                     "model (and its API key in the environment) in config.toml."
                 )
             await log_view.mount(Static(Text(hint), id="chat-empty"))
-        await self.mount_history(_window(messages, at))
+        await self.mount_history(history_window(messages, at))
         self.refresh_top()
         target = next((e for e in self.query(ChatEntry) if entry_message_id(e) == at), None)
         if target is None:
@@ -465,19 +470,3 @@ class ChatPane(ChatEvents, Pane):
         if event.worker.group == "chat-turn":
             self.turn_running = False
         report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)
-
-
-def _window(messages: list[ChatMessage], at: int | None) -> list[ChatMessage]:
-    """The latest SHOWN_MESSAGES, or as many around message `at` when it is older."""
-    latest = messages[-SHOWN_MESSAGES:]
-    ids = [m.id for m in messages]
-    if at is None or at not in ids or any(m.id == at for m in latest):
-        return latest
-    start = max(0, ids.index(at) - SHOWN_MESSAGES // 2)
-    return messages[start : start + SHOWN_MESSAGES]
-
-
-def is_command(text: str) -> bool:
-    from magray_tui.agent.slash import is_command as slash_command  # loaded with the agent
-
-    return slash_command(text)

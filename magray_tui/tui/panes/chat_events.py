@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from magray_tui.agent.model import ChatMessage, ChatSession
 
 
+SHOWN_MESSAGES = 200  # a resumed session shows its latest messages
 COMMAND_CLASS = "-command"  # a slash command's entries (Ctrl+R's regenerate keeps them)
 
 
@@ -177,3 +178,19 @@ class ChatEvents:
             elif isinstance(widget, ToolEntry):
                 ok, summary = widget.stored_outcome  # type: ignore[attr-defined]
                 widget.finish(ok, summary, widget.stored_output)  # type: ignore[attr-defined]
+
+
+def history_window(messages: list[ChatMessage], at: int | None) -> list[ChatMessage]:
+    """The latest SHOWN_MESSAGES, or as many around message `at` when it is older."""
+    latest = messages[-SHOWN_MESSAGES:]
+    ids = [m.id for m in messages]
+    if at is None or at not in ids or any(m.id == at for m in latest):
+        return latest
+    start = max(0, ids.index(at) - SHOWN_MESSAGES // 2)
+    return messages[start : start + SHOWN_MESSAGES]
+
+
+def is_command(text: str) -> bool:
+    from magray_tui.agent.slash import is_command as slash_command  # loaded with the agent
+
+    return slash_command(text)
