@@ -88,3 +88,9 @@ async def test_ctrl_f_escape_closes_and_no_match_says_so(make_app, seeded_settin
         await wait_until(pilot, lambda: not isinstance(app.screen, ChatSearchScreen))
         assert chat.session.name == "latest chat"
         assert screen.is_attached is False
+
+
+def test_new_keys_can_be_remapped(make_app, seeded_settings) -> None:
+    known = make_app(seeded_settings).known_binding_ids()
+    assert {"chat.search", "chat_search.cancel", "chat_search.list"} <= known
+    assert "add_folder.complete" in known

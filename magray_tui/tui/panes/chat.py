@@ -59,7 +59,7 @@ class ChatPane(ChatEvents, Pane):
         "line, Up/Down recall earlier prompts, Esc cancels a reply. /help lists the slash "
         "commands (/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
     )
-    KEYMAP_EXTRA = (ChatEntry, ChatSessionsScreen, ConfirmAction)
+    KEYMAP_EXTRA = (ChatEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_turn", "Cancel reply", id="chat.cancel"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),

@@ -29,7 +29,7 @@ from magray_tui.tui.panes.memory_ingest_state import IngestState
 from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
 from magray_tui.tui.panes.memory_queries import QueryRequest, fetch_rows, summary
 from magray_tui.tui.panes.memory_watch import MemoryWatch
-from magray_tui.tui.screens.ingest_folder import AddFolderScreen
+from magray_tui.tui.screens.ingest_folder import AddFolderScreen, PathInput
 from magray_tui.tui.screens.layer_picker import LayerPicker
 from magray_tui.tui.screens.memory_editor import MemoryEditor
 from magray_tui.tui.screens.promotion_preview import PromotionPreview
@@ -52,7 +52,14 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         "Search, read and curate the layered memory (Interact, Insights, Assets). "
         "Type to search (hybrid: vectors + BM25); an empty query lists recent memories."
     )
-    KEYMAP_EXTRA = (MemoryEditor, LayerPicker, PromotionPreview, AddFolderScreen, WatchedFolders)
+    KEYMAP_EXTRA = (
+        MemoryEditor,
+        LayerPicker,
+        PromotionPreview,
+        AddFolderScreen,
+        PathInput,
+        WatchedFolders,
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="memory.search"),
         Binding("f", "forget", "Forget", id="memory.forget"),
