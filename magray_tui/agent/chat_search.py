@@ -184,6 +184,12 @@ class ChatSearch:
                 self._save_cache()
         return texts
 
+    def catch_up(self) -> int:
+        """Bring the index to the stored messages now (the Chat pane does it in the
+        background at start, so the first Ctrl+F does not embed them); how many it holds."""
+        with self._lock:
+            return len(self._catch_up())
+
     # ---- search --------------------------------------------------------------------------
     def search(self, query: str, k: int = 10) -> list[ChatHit]:
         query = query.strip()

@@ -43,6 +43,14 @@ class ChatSessions:
         """Messages of every session that match `query` (hybrid: vector + BM25, fused)."""
         if not query.strip():
             raise ChatError("give something to search for")
+        return self._searcher().search(query, k)
+
+    def prepare_search(self) -> int:
+        """Embed the messages the search index lacks, ahead of a search (in the background:
+        the first search of a long history would otherwise wait for it)."""
+        return self._searcher().catch_up()
+
+    def _searcher(self) -> ChatSearch:
         if self._search is None:
             if self._embedder is None:
                 raise ChatError("chat search needs the memory store's embedding model")
@@ -56,7 +64,7 @@ class ChatSessions:
                 rrf_k=ms.rrf_k if ms else 10,
                 keyword_weight=ms.keyword_weight if ms else 1.25,
             )
-        return self._search.search(query, k)
+        return self._search
 
     # ---- sessions ------------------------------------------------------------------------
     def create(self, name: str | None = None) -> ChatSession:

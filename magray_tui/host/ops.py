@@ -40,7 +40,9 @@ READS: dict[str, frozenset[str]] = {
             "revision",
         }
     ),
-    "chat": frozenset({"list", "get", "latest", "messages", "to_markdown", "search"}),
+    "chat": frozenset(
+        {"list", "get", "latest", "messages", "to_markdown", "search", "prepare_search"}
+    ),
     "host": frozenset({"ping", "info", "health"}),
     "ingest": frozenset({"cancel", "file_summary"}),
 }

@@ -103,6 +103,7 @@ def test_vectors_are_cached_across_processes(store, settings, embedder) -> None:
 
     counting = Counting(embedder)
     again = ChatSessions(store, embedder=lambda: counting, cache_dir=settings.paths.cache)
+    assert again.prepare_search() == 5  # every searchable message, none embedded again
     assert again.search("staging database", k=1)[0].session_name == "ops notes"
     assert counting.documents == 0  # nothing re-embedded: the cache matched every message
 

@@ -43,12 +43,24 @@ async def test_ctrl_f_finds_a_message_in_another_session_and_jumps_to_it(
         await wait_until(pilot, lambda: chat.agent is not None and chat.session is not None, 60)
         assert chat.session.name == "latest chat"
         await wait_until(pilot, lambda: chat.input.has_focus)
+        # The messages are indexed in the background once the chat is up, before any Ctrl+F.
+        cache = seeded_settings.paths.cache / "chat_vectors.npz"
+        await wait_until(pilot, cache.exists, 60, "chat index warmed")
 
         await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatSearchScreen))
         await pilot.press(*"staging db port")
         results = app.screen.query_one(OptionList)
-        await wait_until(pilot, lambda: results.option_count > 0, 60, "search results")
+        state = app.screen.query_one("#chat-search-state")
+        await wait_until(
+            pilot,
+            lambda: (
+                results.option_count > 0 and app.screen.hits and "messages" in str(state.content)
+            ),
+            60,
+            "search results",
+        )
+        await pilot.pause(0.2)
         first = results.get_option_at_index(0)
         assert first.id == str(target)
         text = screen_text(app)

@@ -8,6 +8,7 @@ back. Esc cancels a turn (the partial reply is kept and marked).
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 from dataclasses import replace
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from magray_tui.tui.backend import Backend
 
 SEARCH_HITS = 20
+log = logging.getLogger(__name__)
 TYPE_MODEL = "\x00type"  # the model picker's "type another" choice
 _DEFAULT_NAME = re.compile(r"chat \d{4}-\d{2}-\d{2} \d{2}:\d{2}$")  # ChatSessions.create
 
@@ -175,6 +177,16 @@ class ChatPane(ChatEvents, Pane):
         self.model_label = info.label
         self.offline = info.offline
         await self.show_session(session, messages)
+        self.warm_search()
+
+    @work(thread=True, exclusive=True, group="chat-search-warm", exit_on_error=False)
+    def warm_search(self) -> None:
+        """Index the messages for Ctrl+F at a low priority, so the first search is fast."""
+        from magray_tui.tui.background import run_low_priority
+
+        assert self.agent is not None
+        sessions = self.agent.sessions
+        run_low_priority(sessions.prepare_search, "magray-chat-index")
 
     async def show_session(
         self, session: ChatSession | None, messages: list[ChatMessage], at: int | None = None
@@ -465,6 +477,9 @@ class ChatPane(ChatEvents, Pane):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "chat-search-warm":  # Ctrl+F will do it (and report it)
+            log.warning("indexing the chats for search failed: %s", event.worker.error)
             return
         what = {"chat-turn": "Chat reply", "chat-prepare": "Chat"}.get(event.worker.group, "Chat")
         if event.worker.group == "chat-turn":
