@@ -7,7 +7,6 @@ worker after mount and arrive as a message.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -24,13 +23,14 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.commands import MagrayCommands
 from magray_tui.tui.errors import report_failure
+from magray_tui.tui.heap import freeze_heap, thaw_heap
 from magray_tui.tui.jobs import JobRegistry
 from magray_tui.tui.key_routing import KeyRouter, install_alt_digits
 from magray_tui.tui.keymap import key_display
@@ -42,6 +42,7 @@ from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
 from magray_tui.tui.screens.help import HelpScreen
 from magray_tui.tui.state import FirstWindow, UiState
 from magray_tui.tui.themes import DEFAULT_THEME
+from magray_tui.tui.widgets.footer import AppFooter
 from magray_tui.tui.widgets.header import AppHeader
 from magray_tui.tui.widgets.progress import JobProgress
 
@@ -159,7 +160,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
                     # Hidden panes are built after the first frame.
                     yield pane if initial == pane.PANE_ID else Lazy(pane)
         yield JobProgress(self.jobs, id="status-bar")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         header = self.query_one(AppHeader)
@@ -297,9 +298,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         if self._opened is not None:
             self._opened.close()
         self.first_window.release()
-        # Frozen objects are never finalised: give them back so native libraries shut down
-        # cleanly (else nanobind reports "leaked" objects on the terminal at exit).
-        gc.unfreeze()
+        thaw_heap()
 
     # ---- keys ----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -382,15 +381,6 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Our palette has "Change theme"; Textual's "Theme" would be a duplicate.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
-
-
-def freeze_heap() -> None:
-    """Move everything alive now (the models, indexes and libraries just loaded) out of the
-    garbage collector's reach. Full collections otherwise walk that whole heap and stalled
-    a pane switch by ~100 ms now and then (measured: spikes of 116-164 ms among 20-60 ms
-    switches, none with the collector off). Called again once the chat has loaded litellm."""
-    gc.collect()
-    gc.freeze()
 
 
 def run_app(ctx: AppContext) -> NoReturn:

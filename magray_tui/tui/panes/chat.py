@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
+from magray_tui.tui.heap import freeze_heap
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.chat_events import (
@@ -167,8 +168,6 @@ class ChatPane(ChatEvents, Pane):
         self.app.call_from_thread(self._prepared, agent, session, messages, info)
 
     async def _prepared(self, agent: Agent, session, messages, info) -> None:
-        from magray_tui.tui.app import freeze_heap
-
         self.call_after_refresh(freeze_heap)  # litellm and the model are loaded now
         from magray_tui.agent.slash import COMMANDS
 
