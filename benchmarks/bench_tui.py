@@ -151,25 +151,31 @@ def bench_first_frame(runs: int) -> dict[str, Any]:
 # ---- frame timing with Pilot --------------------------------------------------------------
 class FrameClock:
     """Wraps `app._display`: the time of the first frame composed after `expect()` for
-    which `predicate()` holds, i.e. the frame that shows the key's effect."""
+    which `predicate()` holds, i.e. the frame that shows the key's effect; and the CPU
+    time the UI thread spent meanwhile (`cpu`: what the key cost the UI, a measure that
+    a shared machine's load does not move, unlike the latency)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self._orig = app._display
         self._predicate = None
         self._t0 = 0.0
+        self._cpu0 = 0.0
         self.latency: float | None = None
+        self.cpu: float | None = None
         app._display = self._display
 
     def _display(self, screen: Any, renderable: Any) -> None:
         self._orig(screen, renderable)
         if renderable is not None and self._predicate is not None and self._predicate():
             self.latency = time.perf_counter() - self._t0
+            self.cpu = time.thread_time() - self._cpu0  # the UI thread draws the frames
             self._predicate = None
 
     def expect(self, predicate: Any, t0: float | None = None) -> None:
-        self.latency = None
+        self.latency = self.cpu = None
         self._t0 = t0 if t0 is not None else time.perf_counter()
+        self._cpu0 = time.thread_time()  # called on the UI thread (the app's loop)
         self._predicate = predicate
 
     async def wait(self, pilot: Any, timeout: float = 5.0) -> float | None:
@@ -231,12 +237,17 @@ async def measure_keys(pilot: Any, clock: FrameClock, rounds: int) -> dict[str, 
         "pane_to_chat": [],
         "pane_to_memory": [],
     }
+    cpu: dict[str, list[float]] = {}  # the UI thread's CPU time per key, by kind
+
+    def record(kind: str, latency: float | None) -> None:
+        if latency is not None:
+            out[kind].append(latency * 1000)
+            cpu.setdefault(kind, []).append((clock.cpu or 0.0) * 1000)
 
     async def timed(kind: str, key: str, predicate: Any) -> None:
         clock.expect(predicate)
         send_key(app, key)
-        if (lat := await clock.wait(pilot)) is not None:
-            out[kind].append(lat * 1000)
+        record(kind, await clock.wait(pilot))
 
     table.focus()
     await asyncio.sleep(0.3)
@@ -265,8 +276,7 @@ async def measure_keys(pilot: Any, clock: FrameClock, rounds: int) -> dict[str, 
             await asyncio.sleep(0.06)
         clock.expect(lambda w=word: SHOWN["query"] == w)
         send_key(app, word[-1])
-        if (lat := await clock.wait(pilot)) is not None:
-            out["search"].append(lat * 1000)
+        record("search", await clock.wait(pilot))
         await asyncio.sleep(0.2)
     for _ in range(max(rounds // 2, 1)):
         for pane, key in (("chat", "1"), ("memory", "2")):
@@ -274,6 +284,8 @@ async def measure_keys(pilot: Any, clock: FrameClock, rounds: int) -> dict[str, 
             await timed(f"pane_to_{pane}", key, lambda p=pane: app.active_pane_id == p)
             await asyncio.sleep(0.3)
     out["pane_switch"] = out["pane_to_chat"] + out["pane_to_memory"]
+    cpu["pane_switch"] = cpu.get("pane_to_chat", []) + cpu.get("pane_to_memory", [])
+    out.update({f"{kind}_ui_cpu": values for kind, values in cpu.items()})
     return out
 
 
@@ -305,9 +317,9 @@ async def run_input(settings: Any, tree: Path, rounds: int, during_ingest: bool)
     finally:
         app.close_backend()
     result: dict[str, Any] = {name: percentiles(values) for name, values in samples.items()}
-    result["all"] = percentiles(
-        samples["cursor"] + samples["typing"] + samples["search"] + samples["pane_switch"]
-    )
+    for suffix in ("", "_ui_cpu"):
+        kinds = ("cursor", "typing", "search", "pane_switch")
+        result[f"all{suffix}"] = percentiles([v for k in kinds for v in samples[k + suffix]])
     result["seconds"] = round(seconds, 1)
     if during_ingest:
         result["ingest_chunks_embedded_while_measuring"] = chunks_at_end - chunks_at_start

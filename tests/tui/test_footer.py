@@ -3,8 +3,10 @@ widget per key and reflows the whole screen), and still follows every real chang
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Button
 from textual.widgets._footer import FooterKey
 
@@ -13,14 +15,17 @@ from tests.tui.pilot_helpers import wait_until
 
 
 class Left(Button):
-    BINDINGS = [Binding("a", "noop", "Alpha")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "noop", "Alpha")]
 
     def action_noop(self) -> None:
         pass
 
 
 class Right(Button):
-    BINDINGS = [Binding("b", "noop", "Beta"), Binding("c", "toggle", "Gamma")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "noop", "Beta"),
+        Binding("c", "toggle", "Gamma"),
+    ]
     armed = False
 
     def action_noop(self) -> None:
@@ -31,7 +36,7 @@ class Right(Button):
 
 
 class Host(App[None]):
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit")]
 
     def __init__(self) -> None:
         super().__init__()
