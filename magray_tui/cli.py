@@ -90,7 +90,8 @@ def main(ctx: click.Context, home: Path | None, log_level: str | None) -> None:
                 "the TUI needs a terminal (standard input and output are not one); "
                 "run a subcommand instead, e.g. `magray memory list` (see `magray --help`)"
             )
-        ctx.obj.settings()  # a malformed config stops here with a one-line message
+        # The Settings are built after the first frame (pydantic is a quarter of a second);
+        # a malformed config then ends the TUI with the same one-line message.
         try:
             from magray_tui.tui.app import run_app
         except ImportError:

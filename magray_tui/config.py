@@ -10,7 +10,6 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,66 +23,15 @@ from pydantic_settings import (
 )
 
 from magray_tui.errors import MagrayError
+from magray_tui.paths import ENV_PREFIX, Paths  # Paths: also imported from here
 from magray_tui.regular_file import read_regular
 from magray_tui.toml_text import parse_toml
 
-APP_NAME = "magray"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
-ENV_PREFIX = "MAGRAY_"
 
 
 class ConfigError(MagrayError):
     """A config file or variable that cannot be used; the message is one readable line."""
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where magray keeps its files. Every folder is created on first use, not here."""
-
-    data: Path
-    config: Path
-    cache: Path
-    state: Path
-
-    @classmethod
-    def resolve(cls, home: Path | str | None = None) -> Paths:
-        home = home or os.environ.get(f"{ENV_PREFIX}HOME") or None
-        if home:
-            root = Path(home).expanduser().resolve()
-            return cls(root / "data", root / "config", root / "cache", root / "state")
-        import platformdirs
-
-        return cls(
-            Path(platformdirs.user_data_dir(APP_NAME)),
-            Path(platformdirs.user_config_dir(APP_NAME)),
-            Path(platformdirs.user_cache_dir(APP_NAME)),
-            Path(platformdirs.user_state_dir(APP_NAME)),
-        )
-
-    @property
-    def config_file(self) -> Path:
-        return self.config / "config.toml"
-
-    @property
-    def db_file(self) -> Path:
-        return self.data / "memory.duckdb"
-
-    @property
-    def index_dir(self) -> Path:
-        # Indexes are derived from the database: a cache that can be rebuilt at any time.
-        return self.cache / "index"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data / "models"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.state / "logs"
-
-    @property
-    def log_file(self) -> Path:
-        return self.log_dir / "magray.log"
 
 
 class _Section(BaseModel):

@@ -9,6 +9,8 @@ import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from magray_tui.config import Settings
 
 _configured: str | None = None
@@ -16,9 +18,15 @@ _configured: str | None = None
 
 def setup_logging(settings: Settings) -> None:
     """Route our logs, Python warnings and library logs into the log file. Idempotent."""
+    log_to(settings.paths.log_file, settings.log_level)
+
+
+def log_to(log_file: Path, level: str) -> None:
+    """`setup_logging` from the log file and level alone (the TUI logs before its first
+    frame, before the Settings are built); called again, it only sets the level."""
     global _configured
-    log_file = settings.paths.log_file
     if _configured == str(log_file):
+        logging.getLogger().setLevel(level)
         return
     # Quiet libraries before they are imported anywhere.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -40,7 +48,7 @@ def setup_logging(settings: Settings) -> None:
     )
     handler._magray = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(level)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
     _configured = str(log_file)

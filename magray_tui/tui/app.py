@@ -40,6 +40,7 @@ from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
 from magray_tui.tui.preferences import Preferences
 from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
 from magray_tui.tui.screens.help import HelpScreen
+from magray_tui.tui.startup import DeferredSettings, is_deferred
 from magray_tui.tui.state import FirstWindow, UiState
 from magray_tui.tui.themes import DEFAULT_THEME
 from magray_tui.tui.widgets.footer import AppFooter
@@ -122,7 +123,8 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     ) -> None:
         super().__init__()
         self._created = time.perf_counter()
-        self.settings = settings
+        self.settings = settings  # or DeferredSettings until the services worker builds them
+        self.config_error: str | None = None  # a bad config found after the first frame
         self.jobs = JobRegistry()
         self.env = PaneEnv(settings, self.jobs, clock)
         self.panes: list[Pane] = [cls(self.env) for cls in PANES]
@@ -163,8 +165,8 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         yield AppFooter()
 
     def on_mount(self) -> None:
-        header = self.query_one(AppHeader)
-        header.model = self.settings.embedding.model
+        if not is_deferred(self.settings):
+            self.query_one(AppHeader).model = self.settings.embedding.model
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -216,13 +218,22 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     def open_services(self) -> None:
         try:
             with self.jobs.track("opening memory"):
-                backend = self._open_backend(self.settings)
+                settings = self.settings
+                if is_deferred(settings):
+                    settings = settings.load()  # a bad config raises here, after the frame
+                    if not self._closing:
+                        self.call_from_thread(self._use_settings, settings)
+                backend = self._open_backend(settings)
                 self._opened = backend
                 counts = backend.memory.stats()["counts"]
         finally:
             self._open_done.set()
         if not self._closing:
             self.post_message(self.BackendOpened(backend, counts))
+
+    def _use_settings(self, settings: Settings) -> None:
+        self.settings = self.env.settings = settings
+        self.query_one(AppHeader).model = settings.embedding.model
 
     def on_magray_app_backend_opened(self, message: BackendOpened) -> None:
         self.backend = message.backend
@@ -251,6 +262,11 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         what = {"services": "Opening the memory store", "counts": "Counting memories"}
         what |= WORKER_NAMES
         group = event.worker.group
+        if group == "services" and is_config_error(event.worker.error):
+            # As `magray` says it for every command: one line, after the screen is restored.
+            self.config_error = str(event.worker.error)
+            self.exit(return_code=1)
+            return
         message = report_failure(
             self,
             what.get(group, "A background job"),
@@ -385,12 +401,16 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
 
 def run_app(ctx: AppContext) -> NoReturn:
     """Run the TUI until the user quits, then end the process."""
-    app = MagrayApp(ctx.settings())
+    settings = DeferredSettings(ctx.prepare_home(), ctx.build_settings)
+    app = MagrayApp(settings)  # type: ignore[arg-type]
     try:
         result = app.run()
     finally:
         app.close_backend()
     code = result if isinstance(result, int) else (app.return_code or 0)
+    if app.config_error:
+        sys.stderr.write(f"Error: {for_terminal(app.config_error)}\n")
+        code = 1
     # Everything durable is closed now. The interpreter's own teardown (collecting the heap
     # of litellm, onnxruntime and the models, unloading them) took ~2 s after Ctrl+Q:
     # flush what is buffered and leave without it.
@@ -398,3 +418,9 @@ def run_app(ctx: AppContext) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def is_config_error(error: BaseException | None) -> bool:
+    from magray_tui.config import ConfigError  # loaded by now: the worker built Settings
+
+    return isinstance(error, ConfigError)

@@ -10,6 +10,7 @@ from magray_tui.config import load_settings
 from magray_tui.tui.backend import open_backend
 from magray_tui.tui.widgets.header import AppHeader
 
+from ..cli_run import run_cli, run_on_pty
 from .pilot_helpers import result_ids, text_of, wait_for_results, wait_until
 
 
@@ -113,6 +114,7 @@ def test_importing_the_app_loads_nothing_heavy():
         "tantivy",
         "litellm",
         "pydantic",
+        "markdown_it",
         "magray_tui.memory",
         "magray_tui.services",
         "magray_tui.ai",
@@ -120,6 +122,45 @@ def test_importing_the_app_loads_nothing_heavy():
     code = f"import sys, magray_tui.tui.app; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_app_magray_starts_is_built_without_the_settings_stack(tmp_path):
+    """What `magray` does before the first frame (the CLI, the home prepared, the app built
+    on DeferredSettings: saved state, themes, key remaps) imports no pydantic and no
+    Markdown; the Settings are built later, in the services worker."""
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text('[keys]\n"app.help" = "f2"\n')
+    code = (
+        "import sys, magray_tui.cli\n"
+        "from magray_tui.commands import AppContext\n"
+        "from magray_tui.tui.app import MagrayApp\n"
+        "from magray_tui.tui.startup import DeferredSettings\n"
+        f"ctx = AppContext(home={str(home)!r})\n"
+        "app = MagrayApp(DeferredSettings(ctx.prepare_home(), ctx.build_settings))\n"
+        "print(app.user_keymap, [m for m in ('pydantic', 'markdown_it') if m in sys.modules])\n"
+        "app.settings.load()\n"
+        "print('pydantic' in sys.modules, app.settings.embedding.model != '')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["{'app.help': 'f2'} []", "True True"]
+
+
+def test_a_bad_config_ends_the_tui_with_the_one_line_every_command_prints(tmp_path):
+    """The TUI validates its config after the first frame: a bad value then ends it with
+    exit status 1 and the same one-line message as `magray memory list`, no traceback."""
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text('[embedding]\nbatch_size = "lots"\n')
+    status, raw = run_on_pty(home, timeout=90)
+    text = raw.decode("utf-8", "replace")
+    command = run_cli(home, "memory", "list")
+    expected = command.stderr.decode().strip()
+    assert expected.startswith("Error: config error in ")
+    assert "embedding.batch_size" in expected
+    assert status == 1
+    assert expected in text.replace("\r\n", "\n")
+    assert "Traceback" not in text
 
 
 def test_without_a_terminal_the_tui_refuses_in_one_line(tmp_path):
