@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.markup import escape
-from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets import Collapsible, Static
 
 from magray_tui.terminal_text import for_terminal, one_line
 
 if TYPE_CHECKING:
+    from textual.widgets import Markdown
     from textual.widgets._markdown import MarkdownStream
 
     from magray_tui.agent.model import MemoryRef
@@ -94,18 +95,21 @@ class AssistantEntry(ChatEntry):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(one_line(self.label)), classes="entry-head")
-        yield Markdown(for_terminal(self.text), open_links=False)
+        yield markdown_view(self.text)
         yield Static(classes="entry-state", markup=False)
         yield Static(classes="entry-usage", markup=False)
 
     @property
     def markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
         return self.query_one(Markdown)
 
     async def append(self, fragment: str) -> None:
         self.text += fragment
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
+            view = self.markdown
+            self._stream = view.get_stream(view)
         await self._stream.write(for_terminal(fragment))
 
     async def finish(self, status: str, usage_line: str, error: str | None = None) -> None:
@@ -138,7 +142,7 @@ class NoticeEntry(ChatEntry):
 
     def compose(self) -> ComposeResult:
         if self.as_markdown:
-            yield Markdown(for_terminal(self.text), open_links=False)
+            yield markdown_view(self.text)
         else:
             yield Static(Text(for_terminal(self.text)))
 
@@ -245,3 +249,12 @@ def _short(text: str, limit: int) -> str:
 def _title(text: str) -> str:
     """A Collapsible title: Textual parses a string title as markup, so escape it."""
     return escape(text)
+
+
+def markdown_view(text: str) -> Markdown:
+    """A Markdown widget for stored or model text. Imported here, not at the top: it
+    brings markdown-it, linkify and pygments (~150 modules), which the first frame (the
+    Memory pane) never needs."""
+    from textual.widgets import Markdown
+
+    return Markdown(for_terminal(text), open_links=False)
