@@ -24,6 +24,8 @@ from enum import Enum
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.dom import DOMNode
 from textual.events import Key
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -74,6 +76,11 @@ class LeavingInput(Input):
     """A search box that Esc or Down leaves at once, and that hands on the keys of a burst
     that reach it after it lost the focus: `Esc f` typed fast forgets the selected memory
     instead of typing `f` into the box (the box read both keys before Esc's binding ran)."""
+
+    # Input sets its virtual size (the text's width) on every key, and Widget's reactive
+    # reflows the whole screen for it: a full layout per key typed, although the box
+    # keeps its size (fixed by CSS); it scrolls its text from the virtual size alone.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, *, leave: Callable[[], None], **kwargs) -> None:
         super().__init__(**kwargs)
