@@ -353,6 +353,7 @@ async def measure_keys(pilot: Any, clock: FrameClock, rounds: int) -> dict[str, 
 
 async def run_input(settings: Any, tree: Path, rounds: int, during_ingest: bool) -> dict[str, Any]:
     app = make_app(settings)
+    close_error = None
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: app.backend is not None)
@@ -377,8 +378,14 @@ async def run_input(settings: Any, tree: Path, rounds: int, during_ingest: bool)
             else:
                 still_running = False
     finally:
-        app.close_backend()
+        try:
+            app.close_backend()
+        except Exception as exc:  # recorded, not hidden: the keys were measured by then
+            close_error = f"{type(exc).__name__}: {exc}"
+            log(f"closing the services failed: {close_error}")
     result: dict[str, Any] = {name: percentiles(values) for name, values in samples.items()}
+    if close_error:
+        result["close_failed"] = close_error
     for suffix in ("", "_ui_cpu"):
         kinds = ("cursor", "typing", "search", "pane_switch")
         result[f"all{suffix}"] = percentiles([v for k in kinds for v in samples[k + suffix]])
