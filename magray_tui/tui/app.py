@@ -350,6 +350,10 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
 
     @on(TabbedContent.TabActivated, "#panes")
     def pane_activated(self) -> None:
+        if not self.query("#panes"):
+            # A pane key just before Ctrl+Q on a busy machine: its TabActivated came after
+            # the app had begun taking its DOM down (NoMatches '#panes', a traceback).
+            return
         pane = self.active_pane
         pane.data_may_have_changed()  # e.g. the chat stored memories while it was hidden
         self.refresh_counts()

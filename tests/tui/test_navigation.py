@@ -113,3 +113,16 @@ async def test_palette_shows_paths_and_hides_invalid_commands(make_app, seeded_s
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("magray.log" in n for n in app.notes))
         assert text_of(app, "#memory-summary")
+
+
+async def test_a_pane_activated_after_the_tabs_are_gone_is_ignored(make_app, seeded_settings):
+    """Measured under load: a pane switch's TabActivated handled while the app was closing
+    (its tabs already removed) raised NoMatches('#panes') from `pane_activated`."""
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)  # all opened
+        await app.query_one("#panes").remove()
+        app.pane_activated()  # the late message's handler
+        await pilot.pause()
+        assert app.is_running
+        assert not app.query("#panes")
