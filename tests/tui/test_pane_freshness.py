@@ -48,3 +48,38 @@ async def test_a_write_from_elsewhere_shows_when_the_pane_is_shown_again(make_ap
         ref = app.backend.memory.add("written by a background job while Tasks was shown")
         await pilot.press("2")
         await wait_until(pilot, lambda: ref in result_ids(app), what="the new memory listed")
+
+
+async def test_a_burst_of_writes_elsewhere_reloads_the_results_once_per_interval(
+    make_app, seeded_settings, monkeypatch
+):
+    """An ingest announces a change per batch (several a second on an idle machine); each
+    reload redraws the table, the detail and its history on the UI thread. A burst
+    reloads once at once, then once more when the interval is up (showing the store as
+    it is then), not once per write."""
+    import magray_tui.tui.panes.memory_browser as browser_module
+
+    monkeypatch.setattr(browser_module, "RELOAD_EVERY_S", 1.0)
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        browser = app.query_one("#pane-memory")
+        reloads = []
+        original = browser.reload_keeping_selection
+
+        def counted() -> None:
+            reloads.append(browser._revision)
+            original()
+
+        monkeypatch.setattr(browser, "reload_keeping_selection", counted)
+        browser.data_may_have_changed()  # the baseline revision
+        await wait_until(pilot, lambda: browser._revision is not None, what="a revision")
+        base = browser._revision
+        for n in range(1, 6):  # five writes announced within a few ms
+            browser.post_message(browser.RevisionChecked(base + n))
+        await wait_until(pilot, lambda: reloads, what="the first reload")
+        await pilot.pause(0.3)
+        assert len(reloads) == 1  # the rest of the burst waits for the interval
+        await wait_until(pilot, lambda: len(reloads) >= 2, what="the reload after the interval")
+        await pilot.pause(1.3)
+        assert len(reloads) == 2  # one for the whole rest of the burst

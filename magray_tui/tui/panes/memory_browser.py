@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from magray_tui.memory import MemoryService, Record
     from magray_tui.tui.backend import Backend
 
+RELOAD_EVERY_S = 2.0  # changes written elsewhere reload what is shown at most this often
 DEBOUNCE_S = 0.06  # a pause between keys of a fast typist is ~60 ms or more
 AGE_TICK_S = 30.0  # the age column is redrawn this often, without a new query
 
@@ -154,6 +155,8 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.ingest_state = IngestState()
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
         self._revision: int | None = None  # the store revision last checked
+        self._reloaded_at = 0.0  # when a change from elsewhere last reloaded the results
+        self._reload_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -320,7 +323,20 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         known, self._revision = self._revision, message.revision
         if known is None or known == message.revision or not self.query(RecordTable):
             return  # the first check sets the baseline; an unchanged store needs no query
-        # Written elsewhere (the chat, a distillation, a tool, another magray process).
+        # Written elsewhere (the chat, a distillation, a tool, another magray process). A
+        # burst of writes (an ingest's batches, several a second on an idle machine) reloads
+        # at most every RELOAD_EVERY_S: each reload redraws the table, the detail and its
+        # history on the UI thread, between the keys of someone typing.
+        if self._reload_timer is None:
+            wait = self._reloaded_at + RELOAD_EVERY_S - time.monotonic()
+            if wait > 0:
+                self._reload_timer = self.set_timer(wait, self._reload_changed)
+            else:
+                self._reload_changed()
+
+    def _reload_changed(self) -> None:
+        self._reload_timer = None
+        self._reloaded_at = time.monotonic()
         if self._linked is not None:
             self.show_record(self._linked)
         else:
