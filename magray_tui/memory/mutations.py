@@ -48,10 +48,19 @@ def insert_rows(
     if not rows:
         return []
     core.require_writable()
+    model = core.embedder
     if vectors is None:
         vectors = embed_rows(core, rows, progress)
     vectors = normalized(vectors)
-    core.commit(lambda w: w.insert(rows, vectors))
+
+    def write(w) -> None:
+        # A re-embed may have switched the store's model while these were embedded (the
+        # commit holds the lock the switch takes): embed them again with the new one.
+        same = core.embedder is model and vectors.shape[1] == core.embedder.dim
+        now = vectors if same else normalized(embed_rows(core, rows))
+        w.insert(rows, now)
+
+    core.commit(write)
     return [r["id"] for r in rows]
 
 
@@ -121,12 +130,15 @@ def update(core: MemoryCore, ref: str, changes: dict[str, Any], actor: str = "us
     if not changed:
         return record
     core.require_writable()
-    vector = None
+    vector, model = None, core.embedder
     if "text" in changed:
-        vector = normalized(core.embedder.embed_documents([row["text"]]))[0]
+        vector = normalized(model.embed_documents([row["text"]]))[0]
 
     def write(w) -> None:
-        w.update(record.seq, fields, vector)
+        vec = vector
+        if vec is not None and core.embedder is not model:  # switched meanwhile
+            vec = normalized(core.embedder.embed_documents([row["text"]]))[0]
+        w.update(record.seq, fields, vec)
         w.history(
             record.id,
             "edit",

@@ -6,6 +6,7 @@ path (writes), the indexes, the retriever and the lifecycle."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,8 @@ from magray_tui.memory.records import (
     to_utc_naive,
     utcnow,
 )
+from magray_tui.memory.reembed import ReembedReport, ReembedStatus
+from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
@@ -59,7 +62,6 @@ class MemoryService:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.embedder = embedder
         self.indexes = indexes
         self.clock = clock
         store.clock = lambda: self.clock()  # history rows carry the service's time
@@ -80,6 +82,12 @@ class MemoryService:
         )
         self.accesses = AccessLog(self.core)
         self._closed = False
+        self._reembed = ReembedRunner(self.core)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The store's model (it changes when a re-embed switches)."""
+        return self.core.embedder
 
     # ---- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -105,10 +113,7 @@ class MemoryService:
             )
         try:
             if embedder is None:
-                from magray_tui.ai import load_embedder, model_for_store
-
-                stored = store.get_meta("embed_model")
-                embedder = load_embedder(settings, model_for_store(settings, stored))
+                embedder = open_store_embedder(settings, store)
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
             mem = settings.memory
             params = IndexParams(
@@ -121,7 +126,10 @@ class MemoryService:
         except BaseException:
             store.close()
             raise
-        return cls(settings, store, embedder, indexes, clock)
+        service = cls(settings, store, embedder, indexes, clock)
+        if not read_only:
+            service._reembed.reconcile()
+        return service
 
     def close(self) -> None:
         if self._closed:
@@ -332,6 +340,23 @@ class MemoryService:
             raise MemoryError_("cannot reindex a read-only store")
         with self.store.write_lock:
             return self.indexes.rebuild(progress)
+
+    # ---- re-embedding (a model change; see reembed.py) ------------------------------------
+    def reembed_status(self) -> ReembedStatus:
+        """Where a re-embed to the configured model stands (`pending` False: none)."""
+        return self._reembed.status()
+
+    def reembed(
+        self,
+        progress: Progress | None = None,
+        *,
+        stop: threading.Event | None = None,
+        batch_size: int = 256,
+    ) -> ReembedReport | None:
+        """Re-embed the store with the configured model and switch to it; None when the
+        store is already on it. Resumes what an earlier run staged."""
+        self.core.require_writable()
+        return self._reembed.run(progress, stop=stop, batch_size=batch_size)
 
     # ---- lifecycle (promotion engine; see lifecycle.py and moves.py) -------------------
     def run_cycle(self, *, dry_run: bool = False) -> lifecycle.CycleReport:
