@@ -75,10 +75,11 @@ class ReembedRunner:
         return "model" in self.core.settings.embedding.model_fields_set
 
     def reconcile(self) -> None:
-        """At open: drop a recorded re-embed whose target is no longer the configured model."""
+        """At open: drop a recorded re-embed whose target is no longer the model set. (With
+        none set, a re-embed begun by `memory reembed --model` stays and resumes.)"""
         cur = self.core.store.cursor()
         model, _, _ = reembed.rows.target(cur)
-        if model is not None and model != self.configured:
+        if model is not None and self.explicit() and model != self.configured:
             log.info("re-embed to %s dropped: the configured model is %s", model, self.configured)
             reembed.cancel(self.core)
 
@@ -90,10 +91,21 @@ class ReembedRunner:
             st.total = sum(self.core.repo.counts().values())
         return st
 
+    def target(self, model: str | None = None) -> str:
+        """The model to re-embed with: `model`, else the one set, else a recorded target,
+        else the default."""
+        if model:
+            return model
+        if self.explicit():
+            return self.configured
+        recorded, _, _ = reembed.rows.target(self.core.store.cursor())
+        return recorded or self.configured
+
     def run(
         self,
         progress: reembed.Progress | None,
         *,
+        model: str | None = None,
         stop: threading.Event | None = None,
         batch_size: int = reembed.BATCH,
     ) -> reembed.ReembedReport | None:
@@ -105,11 +117,12 @@ class ReembedRunner:
                     st = reembed.status(self.core, running=True)
                     progress(st.done, st.total)
         try:
-            if self.configured == self.core.embedder.model_id:
+            model = self.target(model)
+            if model == self.core.embedder.model_id:
                 return None
             from magray_tui.ai import load_embedder
 
-            target = load_embedder(self.core.settings, self.configured)
+            target = load_embedder(self.core.settings, model)
             return reembed.Reembedder(self.core, target, batch_size).run(progress, stop)
         finally:
             self._lock.release()

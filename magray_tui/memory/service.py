@@ -325,7 +325,7 @@ class MemoryService:
         return self.core.repo.history(self.get(ref, count_access=False).id)
 
     def stats(self) -> dict[str, Any]:
-        return status.stats(self.core)
+        return {**status.stats(self.core), "reembed": self.reembed_status().to_dict()}
 
     def index_status(self, *, wait: float = 5.0) -> dict[str, Any]:
         """Both indexes against the store (see `status.index_status`)."""
@@ -350,13 +350,15 @@ class MemoryService:
         self,
         progress: Progress | None = None,
         *,
+        model: str | None = None,
         stop: threading.Event | None = None,
         batch_size: int = 256,
     ) -> ReembedReport | None:
-        """Re-embed the store with the configured model and switch to it; None when the
-        store is already on it. Resumes what an earlier run staged."""
+        """Re-embed the store with `model` (default: the model set, or the one a killed run
+        was moving to, or the default) and switch to it; None when the store is already on
+        it. Resumes what an earlier run staged for the same model."""
         self.core.require_writable()
-        return self._reembed.run(progress, stop=stop, batch_size=batch_size)
+        return self._reembed.run(progress, model=model, stop=stop, batch_size=batch_size)
 
     # ---- lifecycle (promotion engine; see lifecycle.py and moves.py) -------------------
     def run_cycle(self, *, dry_run: bool = False) -> lifecycle.CycleReport:
