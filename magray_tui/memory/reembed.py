@@ -12,11 +12,10 @@ index and embedder: a reader sees the old world or the new one, never a mix.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from magray_tui.memory import reembed_rows as rows
 from magray_tui.memory.commit import normalized
@@ -28,6 +27,12 @@ from magray_tui.memory.vector_index import IndexParams, VectorIndex
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+class Stop(Protocol):
+    def is_set(self) -> bool: ...
+
+
 BATCH = 256
 
 
@@ -106,9 +111,7 @@ class Reembedder:
             target.dim, mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search
         )
 
-    def run(
-        self, progress: Progress | None = None, stop: threading.Event | None = None
-    ) -> ReembedReport:
+    def run(self, progress: Progress | None = None, stop: Stop | None = None) -> ReembedReport:
         t0 = time.perf_counter()
         core, target = self.core, self.target
         begin(core, target.model_id, target.dim)

@@ -66,6 +66,13 @@ class ReembedRunner:
     def __init__(self, core: MemoryCore) -> None:
         self.core = core
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+
+    def close(self, wait_s: float = 60.0) -> None:
+        """Stop a run at its next batch (what it staged stays) and wait for it."""
+        self._closing.set()
+        if self._lock.acquire(timeout=wait_s):
+            self._lock.release()
 
     @property
     def configured(self) -> str:
@@ -109,14 +116,17 @@ class ReembedRunner:
         stop: threading.Event | None = None,
         batch_size: int = reembed.BATCH,
     ) -> reembed.ReembedReport | None:
+        stop = _Either(stop, self._closing)
         if not self._lock.acquire(blocking=False):
             while not self._lock.acquire(timeout=0.5):
-                if stop is not None and stop.is_set():
+                if stop.is_set():
                     return None
                 if progress:
                     st = reembed.status(self.core, running=True)
                     progress(st.done, st.total)
         try:
+            if stop.is_set():
+                return None
             model = self.target(model)
             if model == self.core.embedder.model_id:
                 return None
@@ -126,3 +136,13 @@ class ReembedRunner:
             return reembed.Reembedder(self.core, target, batch_size).run(progress, stop)
         finally:
             self._lock.release()
+
+
+class _Either:
+    """Set when the caller's stop or the service's closing is."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)

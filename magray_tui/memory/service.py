@@ -135,6 +135,7 @@ class MemoryService:
         if self._closed:
             return
         self._closed = True
+        self._reembed.close()  # a background re-embed stops at its next batch
         self.accesses.wait()
         self.flush_accesses()
         with self.store.write_lock:
