@@ -209,3 +209,25 @@ def test_cli_reembed_status_json_and_a_bad_model(tmp_path: Path, models_dir: Pat
     # Nothing set any more: the store follows its own (new) model.
     stats = run_cli(tmp_path, "memory", "stats", "--json", env=env)
     assert json.loads(stats.stdout)["embedder"]["model"] == TINY
+
+
+def test_a_stopped_run_is_dropped_when_the_model_is_set_back_or_changed(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    fill(tmp_path, models_dir, PACKAGED_MODEL_ID, 300)
+    stop = threading.Event()
+    with MemoryService.open(settings=settings_for(tmp_path, models_dir, TINY)) as svc:
+        report = svc.reembed(lambda done, total: done and stop.set(), stop=stop, batch_size=64)
+        assert report is not None and report.stopped and not report.switched
+        status = svc.reembed_status()
+        assert status.target_model == TINY and 64 <= status.done < status.total == 301
+    # Another model set: the staged vectors of the first target go, the new one starts at 0.
+    with MemoryService.open(settings=settings_for(tmp_path, models_dir, DEFAULT_MODEL_ID)) as svc:
+        status = svc.reembed_status()
+        assert (status.target_model, status.done) == (DEFAULT_MODEL_ID, 0)
+    # The store's own model set again: nothing pending, nothing staged.
+    with MemoryService.open(settings=settings_for(tmp_path, models_dir, PACKAGED_MODEL_ID)) as svc:
+        assert not svc.reembed_status().pending
+        staged = svc.store.cursor().execute("SELECT count(*) FROM vectors_next").fetchall()
+        assert staged[0][0] == 0
+        assert svc.reembed() is None  # already on it

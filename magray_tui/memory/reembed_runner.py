@@ -67,6 +67,7 @@ class ReembedRunner:
         self.core = core
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        self._configured_dim: int | None = None
 
     def close(self, wait_s: float = 60.0) -> None:
         """Stop a run at its next batch (what it staged stays) and wait for it."""
@@ -84,6 +85,8 @@ class ReembedRunner:
     def reconcile(self) -> None:
         """At open: drop a recorded re-embed whose target is no longer the model set. (With
         none set, a re-embed begun by `memory reembed --model` stays and resumes.)"""
+        if self.core.store.read_only:
+            return
         cur = self.core.store.cursor()
         model, _, _ = reembed.rows.target(cur)
         if model is not None and self.explicit() and model != self.configured:
@@ -94,7 +97,9 @@ class ReembedRunner:
         st = reembed.status(self.core, running=self._lock.locked())
         if st.target_model is None and self.explicit() and self.configured != st.store_model:
             st.target_model = self.configured
-            st.target_dim = configured_dim(self.core.settings, self.configured)
+            if self._configured_dim is None:  # listing hashes built models: once
+                self._configured_dim = configured_dim(self.core.settings, self.configured)
+            st.target_dim = self._configured_dim
             st.total = sum(self.core.repo.counts().values())
         return st
 
@@ -116,6 +121,9 @@ class ReembedRunner:
         stop: threading.Event | None = None,
         batch_size: int = reembed.BATCH,
     ) -> reembed.ReembedReport | None:
+        """Re-embed with `model` (default: the one set, else a killed run's target, else the
+        default), then switch to it; None when already on it (or stopped while waiting for
+        another run). `stop` ends it at the next batch; a later run resumes what was staged."""
         stop = _Either(stop, self._closing)
         if not self._lock.acquire(blocking=False):
             while not self._lock.acquire(timeout=0.5):

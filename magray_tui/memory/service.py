@@ -6,7 +6,6 @@ path (writes), the indexes, the retriever and the lifecycle."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from magray_tui.config import Settings, load_settings
 from magray_tui.memory import items as item_rules
 from magray_tui.memory import lifecycle, moves, status, supersede
 from magray_tui.memory import mutations as ops
+from magray_tui.memory import reembed as rx
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
 from magray_tui.memory.core import MemoryCore
@@ -35,7 +35,6 @@ from magray_tui.memory.records import (
     to_utc_naive,
     utcnow,
 )
-from magray_tui.memory.reembed import ReembedReport, ReembedStatus
 from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
@@ -83,11 +82,9 @@ class MemoryService:
         self.accesses = AccessLog(self.core)
         self._closed = False
         self._reembed = ReembedRunner(self.core)
+        self._reembed.reconcile()  # drops a recorded re-embed to a model no longer set
 
-    @property
-    def embedder(self) -> Embedder:
-        """The store's model (it changes when a re-embed switches)."""
-        return self.core.embedder
+    embedder = property(lambda self: self.core.embedder)  # the store's; a re-embed switches it
 
     # ---- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -126,10 +123,7 @@ class MemoryService:
         except BaseException:
             store.close()
             raise
-        service = cls(settings, store, embedder, indexes, clock)
-        if not read_only:
-            service._reembed.reconcile()
-        return service
+        return cls(settings, store, embedder, indexes, clock)
 
     def close(self) -> None:
         if self._closed:
@@ -182,13 +176,14 @@ class MemoryService:
         *,
         batch_size: int = _ADD_BATCH,
         vectors: np.ndarray | None = None,
+        vectors_model: str | None = None,
     ) -> list[str]:
         """Validate, embed and store memories; each batch commits on its own.
 
         `vectors` (n, dim), when given, are used instead of embedding the texts: for
-        callers that already hold embeddings from this same model.
+        callers that already hold embeddings from this same model, named in `vectors_model`.
         """
-        return ops.add_many(self.core, items, progress, batch_size=batch_size, vectors=vectors)
+        return ops.add_many(self.core, items, progress, batch_size, vectors, vectors_model)
 
     def update(
         self,
@@ -342,24 +337,13 @@ class MemoryService:
         with self.store.write_lock:
             return self.indexes.rebuild(progress)
 
-    # ---- re-embedding (a model change; see reembed.py) ------------------------------------
-    def reembed_status(self) -> ReembedStatus:
-        """Where a re-embed to the configured model stands (`pending` False: none)."""
+    def reembed_status(self) -> rx.ReembedStatus:  # a model change: see reembed.py
         return self._reembed.status()
 
-    def reembed(
-        self,
-        progress: Progress | None = None,
-        *,
-        model: str | None = None,
-        stop: threading.Event | None = None,
-        batch_size: int = 256,
-    ) -> ReembedReport | None:
-        """Re-embed the store with `model` (default: the model set, or the one a killed run
-        was moving to, or the default) and switch to it; None when the store is already on
-        it. Resumes what an earlier run staged for the same model."""
+    def reembed(self, progress: Progress | None = None, **kw: Any) -> rx.ReembedReport | None:
+        """Re-embed the store with another model and switch to it (`ReembedRunner.run`)."""
         self.core.require_writable()
-        return self._reembed.run(progress, model=model, stop=stop, batch_size=batch_size)
+        return self._reembed.run(progress, **kw)
 
     # ---- lifecycle (promotion engine; see lifecycle.py and moves.py) -------------------
     def run_cycle(self, *, dry_run: bool = False) -> lifecycle.CycleReport:
