@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from magray_tui.memory import reembed
@@ -63,11 +64,15 @@ class ReembedRunner:
     """The service's re-embed: one at a time; a second caller follows the first's progress
     and then finishes whatever is left (nothing, once the first switched)."""
 
-    def __init__(self, core: MemoryCore) -> None:
+    def __init__(
+        self, core: MemoryCore, on_switch: Callable[[Embedder], None] | None = None
+    ) -> None:
         self.core = core
+        self.on_switch = on_switch  # told the new model after a switch (the service's view)
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._configured_dim: int | None = None
+        self.reconcile()
 
     def close(self, wait_s: float = 60.0) -> None:
         """Stop a run at its next batch (what it staged stays) and wait for it."""
@@ -115,7 +120,7 @@ class ReembedRunner:
 
     def run(
         self,
-        progress: reembed.Progress | None,
+        progress: reembed.Progress | None = None,
         *,
         model: str | None = None,
         stop: threading.Event | None = None,
@@ -124,6 +129,7 @@ class ReembedRunner:
         """Re-embed with `model` (default: the one set, else a killed run's target, else the
         default), then switch to it; None when already on it (or stopped while waiting for
         another run). `stop` ends it at the next batch; a later run resumes what was staged."""
+        self.core.require_writable()
         stop = _Either(stop, self._closing)
         if not self._lock.acquire(blocking=False):
             while not self._lock.acquire(timeout=0.5):
@@ -141,7 +147,10 @@ class ReembedRunner:
             from magray_tui.ai import load_embedder
 
             target = load_embedder(self.core.settings, model)
-            return reembed.Reembedder(self.core, target, batch_size).run(progress, stop)
+            report = reembed.Reembedder(self.core, target, batch_size).run(progress, stop)
+            if report.switched and self.on_switch is not None:
+                self.on_switch(target)
+            return report
         finally:
             self._lock.release()
 

@@ -17,7 +17,6 @@ from magray_tui.config import Settings, load_settings
 from magray_tui.memory import items as item_rules
 from magray_tui.memory import lifecycle, moves, status, supersede
 from magray_tui.memory import mutations as ops
-from magray_tui.memory import reembed as rx
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
 from magray_tui.memory.core import MemoryCore
@@ -81,10 +80,9 @@ class MemoryService:
         )
         self.accesses = AccessLog(self.core)
         self._closed = False
-        self._reembed = ReembedRunner(self.core)
-        self._reembed.reconcile()  # drops a recorded re-embed to a model no longer set
-
-    embedder = property(lambda self: self.core.embedder)  # the store's; a re-embed switches it
+        self.embedder = embedder  # the store's model; a re-embed (reembed_runner.py) switches it
+        self._reembed = ReembedRunner(self.core, lambda e: setattr(self, "embedder", e))
+        self.reembed, self.reembed_status = self._reembed.run, self._reembed.status
 
     # ---- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -336,14 +334,6 @@ class MemoryService:
             raise MemoryError_("cannot reindex a read-only store")
         with self.store.write_lock:
             return self.indexes.rebuild(progress)
-
-    def reembed_status(self) -> rx.ReembedStatus:  # a model change: see reembed.py
-        return self._reembed.status()
-
-    def reembed(self, progress: Progress | None = None, **kw: Any) -> rx.ReembedReport | None:
-        """Re-embed the store with another model and switch to it (`ReembedRunner.run`)."""
-        self.core.require_writable()
-        return self._reembed.run(progress, **kw)
 
     # ---- lifecycle (promotion engine; see lifecycle.py and moves.py) -------------------
     def run_cycle(self, *, dry_run: bool = False) -> lifecycle.CycleReport:
