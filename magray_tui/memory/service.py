@@ -176,11 +176,9 @@ class MemoryService:
         vectors: np.ndarray | None = None,
         vectors_model: str | None = None,
     ) -> list[str]:
-        """Validate, embed and store memories; each batch commits on its own.
-
-        `vectors` (n, dim), when given, are used instead of embedding the texts: for
-        callers that already hold embeddings from this same model, named in `vectors_model`.
-        """
+        """Validate, embed and store memories; each batch commits on its own. `vectors`
+        (n, dim), when given, replace embedding the texts: from the model `vectors_model`
+        names (default: the store's), so a re-embed's switch meanwhile is noticed."""
         return ops.add_many(self.core, items, progress, batch_size, vectors, vectors_model)
 
     def update(
