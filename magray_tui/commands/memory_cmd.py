@@ -310,6 +310,12 @@ def stats_cmd(app: AppContext, as_json: bool) -> None:
     rows.append(("keyword index", f"{idx['keyword_entries']:,} entries"))
     emb = stats["embedder"]
     rows.append(("embedder", f"{emb['model']} ({emb['dim']}-d, {emb['provider']})"))
+    if stats.get("reembed", {}).get("pending"):
+        from types import SimpleNamespace
+
+        from magray_tui.commands.memory_reembed_cmd import reembed_line
+
+        rows.append(("re-embed", reembed_line(SimpleNamespace(**stats["reembed"]))))
     print_table(("", ""), rows, title="memory")
 
 
@@ -376,9 +382,10 @@ def reindex_cmd(app: AppContext) -> None:
 
 
 def _register_lifecycle() -> None:
-    from magray_tui.commands.memory_lifecycle_cmd import register
+    from magray_tui.commands import memory_lifecycle_cmd, memory_reembed_cmd
 
-    register(command)
+    memory_lifecycle_cmd.register(command)
+    memory_reembed_cmd.register(command)
 
 
 _register_lifecycle()

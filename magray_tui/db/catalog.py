@@ -15,4 +15,6 @@ ALL: tuple[Migration, ...] = tuple(
     sorted((*memory.MIGRATIONS, *tasks.MIGRATIONS, *chat.MIGRATIONS), key=lambda m: m.version)
 )
 LATEST = ALL[-1].version
-assert [m.version for m in ALL] == list(range(1, LATEST + 1)), "migration numbers must not gap"
+# Numbers are reserved per piece of work, so one may land before a lower one: unique, not
+# gap-free (the runner applies every version a file has not recorded).
+assert len({m.version for m in ALL}) == len(ALL), "migration numbers must not repeat"

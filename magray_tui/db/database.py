@@ -140,6 +140,8 @@ class Database:
         if not self.read_only:
             try:
                 applied = mig.migrate(self._conn, migrations)
+            except duckdb.IOException:
+                raise  # the file cannot be read: damaged (said by `open`), not a bad migration
             except duckdb.Error as exc:
                 raise DataError(f"cannot migrate {self.path}: {exc}") from None
             if applied:

@@ -18,6 +18,7 @@ READS: dict[str, frozenset[str]] = {
             "stats",
             "policy_status",
             "export",
+            "reembed_status",
         }
     ),
     "todo": frozenset(
@@ -64,6 +65,7 @@ WRITES: dict[str, frozenset[str]] = {
             "run_cycle",
             "import_",
             "reindex",
+            "reembed",
             "flush_accesses",
         }
     ),

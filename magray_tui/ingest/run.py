@@ -167,10 +167,11 @@ class Run:
         items = [item for p in plans for item in p.items]
         if items:
             batch_bytes = sum(p.size for p in plans)
+            model = self.memory.embedder.model_id
             vectors = self._embed([it["text"] for it in items], batch_bytes)
             if vectors is None:  # cancelled: nothing of this batch is written
                 return
-            self.memory.add_many(items, vectors=vectors)
+            self.memory.add_many(items, vectors=vectors, vectors_model=model)
         sources.set_metadata(self.memory, [u for p in plans for u in p.updates])
         by_reason: dict[str, list[SourceRef]] = defaultdict(list)
         for p in plans:

@@ -151,6 +151,15 @@ class Indexes:
                 self.keywords.remove(list(purged))
             self._advance(rev, len(records) + len(purged))
 
+    def replace_vectors(self, index: VectorIndex) -> None:
+        """Put another model's complete vector index in place of this one (the re-embed's
+        switch) at the same watermark, and save it: its file replaces the old one."""
+        with self._lock:
+            index.watermark = self.vectors.watermark
+            self.vectors = index
+            if not self.read_only:
+                self.save()
+
     def status(self) -> dict[str, int | bool]:
         """Entries and watermarks of both indexes, read together under their lock."""
         with self._lock:

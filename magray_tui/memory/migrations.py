@@ -1,4 +1,4 @@
-"""The memory domain's schema migrations (versions 1-3, 6): records, vectors' bookkeeping,
+"""The memory domain's schema migrations (1-3, 6, 9): records, vectors' bookkeeping,
 access events, history. Pure data; `magray_tui.db.catalog` orders every domain's list."""
 
 from __future__ import annotations
@@ -88,6 +88,19 @@ MIGRATIONS += (
             # mirrors these two columns under the same names.
             "ALTER TABLE memories ADD COLUMN IF NOT EXISTS valid_until TIMESTAMP",
             "ALTER TABLE memories ADD COLUMN IF NOT EXISTS superseded_by VARCHAR",
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        9,
+        "re-embed bookkeeping: the new model's vectors, staged beside the old ones",
+        (
+            # Any width: the target model's dimension is known only when a re-embed starts.
+            # The switch copies these into `vectors` (FLOAT[dim]) in one transaction.
+            "CREATE TABLE IF NOT EXISTS vectors_next "
+            "(seq BIGINT PRIMARY KEY, vec FLOAT[] NOT NULL)",
         ),
     ),
 )

@@ -43,15 +43,26 @@ def insert_rows(
     rows: list[dict[str, Any]],
     progress: Progress = None,
     vectors: np.ndarray | None = None,
+    vectors_model: str | None = None,
 ) -> list[str]:
-    """Embed, then store all `rows` in one commit."""
+    """Embed, then store all `rows` in one commit. Given `vectors` are from `vectors_model`
+    (default: the store's model as this call starts)."""
     if not rows:
         return []
     core.require_writable()
+    model = core.embedder.model_id if vectors_model is None or vectors is None else vectors_model
     if vectors is None:
         vectors = embed_rows(core, rows, progress)
     vectors = normalized(vectors)
-    core.commit(lambda w: w.insert(rows, vectors))
+
+    def write(w) -> None:
+        # A re-embed may have switched the store's model while these were embedded (the
+        # commit holds the lock the switch takes): embed them again with the new one.
+        same = core.embedder.model_id == model and vectors.shape[1] == core.embedder.dim
+        now = vectors if same else normalized(embed_rows(core, rows))
+        w.insert(rows, now)
+
+    core.commit(write)
     return [r["id"] for r in rows]
 
 
@@ -59,9 +70,9 @@ def add_many(
     core: MemoryCore,
     items: Iterable[dict[str, Any]],
     progress: Progress = None,
-    *,
     batch_size: int = EMBED_BATCH,
     vectors: np.ndarray | None = None,
+    vectors_model: str | None = None,
 ) -> list[str]:
     """Validate, embed and store memories; each batch is one commit."""
     core.require_writable()
@@ -81,7 +92,7 @@ def add_many(
             except MemoryError_ as exc:
                 raise MemoryError_(f"memory #{n}: {exc}") from None
         given = None if vectors is None else vectors[start : start + batch_size]
-        ids.extend(insert_rows(core, rows, vectors=given))
+        ids.extend(insert_rows(core, rows, vectors=given, vectors_model=vectors_model))
         if progress:
             progress(len(ids), total)
     return ids
@@ -121,12 +132,15 @@ def update(core: MemoryCore, ref: str, changes: dict[str, Any], actor: str = "us
     if not changed:
         return record
     core.require_writable()
-    vector = None
+    vector, model = None, core.embedder
     if "text" in changed:
-        vector = normalized(core.embedder.embed_documents([row["text"]]))[0]
+        vector = normalized(model.embed_documents([row["text"]]))[0]
 
     def write(w) -> None:
-        w.update(record.seq, fields, vector)
+        vec = vector
+        if vec is not None and core.embedder is not model:  # switched meanwhile
+            vec = normalized(core.embedder.embed_documents([row["text"]]))[0]
+        w.update(record.seq, fields, vec)
         w.history(
             record.id,
             "edit",

@@ -107,6 +107,8 @@ class Writes:
                 f"UPDATE vectors SET vec = ?::FLOAT[{len(vector)}] WHERE seq = ?",
                 [vector.tolist(), int(seq)],
             )
+            # A re-embed's staged vector of the old text is stale: it embeds the record again.
+            self.cur.execute("DELETE FROM vectors_next WHERE seq = ?", [int(seq)])
             self.touched.vectors[int(seq)] = vector
         elif "state" in fields and str(sql_value("state", fields["state"])) == "live":
             self.touched.reembed.add(int(seq))  # back in the vector index: read its vector
@@ -201,7 +203,7 @@ class Writes:
             return
         (rev,) = self._revs(1)
         ids = list(map(int, seqs))
-        for table in ("vectors", "access_events", "memories"):
+        for table in ("vectors", "vectors_next", "access_events", "memories"):
             self.cur.execute(
                 f"DELETE FROM {table} WHERE seq IN (SELECT unnest(?::BIGINT[]))", [ids]
             )

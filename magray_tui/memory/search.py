@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -96,6 +98,21 @@ class Retriever:
         self._allowed: OrderedDict[tuple[Any, ...], tuple[np.ndarray, frozenset[int]]] = (
             OrderedDict()
         )
+        # A re-embed's switch replaces the embedder, the vector index and the stored vectors
+        # together: a search takes all three from one side of it (see `vector_candidates`).
+        self._model_lock = threading.Lock()
+        self.generation = 0
+
+    @contextmanager
+    def switching(self) -> Iterator[None]:
+        """Held while the model changes; searches started meanwhile wait for the new one."""
+        with self._model_lock:
+            self.generation += 1
+            try:
+                yield
+            finally:
+                self.generation += 1
+                self.clear_allowed_cache()
 
     def allowed_seqs(self, filters: Filters) -> tuple[np.ndarray, frozenset[int]]:
         """(seqs as an array, the same as a set) of the records `filters` allows."""
@@ -121,8 +138,22 @@ class Retriever:
     def vector_candidates(
         self, query: str, depth: int, filters: Filters
     ) -> list[tuple[int, float]]:
-        qvec = self.embedder.embed_query(query)
-        index = self.indexes.vectors
+        while True:
+            with self._model_lock:  # never half-way through a switch
+                generation, embedder, index = self.generation, self.embedder, self.indexes.vectors
+            try:
+                found = self._vector_candidates(embedder, index, query, depth, filters)
+            except Exception:
+                if self.generation == generation:
+                    raise
+                continue  # the model switched under this search (a width mismatch): again
+            if self.generation == generation:
+                return found
+
+    def _vector_candidates(
+        self, embedder: Embedder, index: Any, query: str, depth: int, filters: Filters
+    ) -> list[tuple[int, float]]:
+        qvec = embedder.embed_query(query)
         if filters.empty:
             return index.search(qvec, depth)
         allowed, allowed_set = self.allowed_seqs(filters)

@@ -34,6 +34,7 @@ from magray_tui.memory.records import (
     to_utc_naive,
     utcnow,
 )
+from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
@@ -59,7 +60,6 @@ class MemoryService:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.embedder = embedder
         self.indexes = indexes
         self.clock = clock
         store.clock = lambda: self.clock()  # history rows carry the service's time
@@ -80,6 +80,9 @@ class MemoryService:
         )
         self.accesses = AccessLog(self.core)
         self._closed = False
+        self.embedder = embedder  # the store's model; a re-embed (reembed_runner.py) switches it
+        self._reembed = ReembedRunner(self.core, lambda e: setattr(self, "embedder", e))
+        self.reembed, self.reembed_status = self._reembed.run, self._reembed.status
 
     # ---- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -105,10 +108,7 @@ class MemoryService:
             )
         try:
             if embedder is None:
-                from magray_tui.ai import load_embedder, model_for_store
-
-                stored = store.get_meta("embed_model")
-                embedder = load_embedder(settings, model_for_store(settings, stored))
+                embedder = open_store_embedder(settings, store)
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
             mem = settings.memory
             params = IndexParams(
@@ -127,6 +127,7 @@ class MemoryService:
         if self._closed:
             return
         self._closed = True
+        self._reembed.close()  # a background re-embed stops at its next batch
         self.accesses.wait()
         self.flush_accesses()
         with self.store.write_lock:
@@ -173,13 +174,12 @@ class MemoryService:
         *,
         batch_size: int = _ADD_BATCH,
         vectors: np.ndarray | None = None,
+        vectors_model: str | None = None,
     ) -> list[str]:
-        """Validate, embed and store memories; each batch commits on its own.
-
-        `vectors` (n, dim), when given, are used instead of embedding the texts: for
-        callers that already hold embeddings from this same model.
-        """
-        return ops.add_many(self.core, items, progress, batch_size=batch_size, vectors=vectors)
+        """Validate, embed and store memories; each batch commits on its own. `vectors`
+        (n, dim), when given, replace embedding the texts: from the model `vectors_model`
+        names (default: the store's), so a re-embed's switch meanwhile is noticed."""
+        return ops.add_many(self.core, items, progress, batch_size, vectors, vectors_model)
 
     def update(
         self,
@@ -317,7 +317,7 @@ class MemoryService:
         return self.core.repo.history(self.get(ref, count_access=False).id)
 
     def stats(self) -> dict[str, Any]:
-        return status.stats(self.core)
+        return {**status.stats(self.core), "reembed": self.reembed_status().to_dict()}
 
     def index_status(self, *, wait: float = 5.0) -> dict[str, Any]:
         """Both indexes against the store (see `status.index_status`)."""

@@ -149,6 +149,10 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self._live)
 
+    def labels(self) -> set[int]:
+        with self._lock:
+            return set(self._live)
+
     def search(
         self,
         vector: np.ndarray,

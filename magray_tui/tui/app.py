@@ -39,6 +39,7 @@ from magray_tui.tui.panes.memory_browser import MemoryBrowser
 from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
 from magray_tui.tui.preferences import Preferences
 from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
+from magray_tui.tui.reembed import BackgroundReembed
 from magray_tui.tui.screens.help import HelpScreen
 from magray_tui.tui.startup import DeferredSettings, is_deferred
 from magray_tui.tui.state import FirstWindow, UiState
@@ -135,6 +136,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         self._open_started = False
         self._open_done = threading.Event()
         self._cycle_lock = threading.Lock()  # one promotion cycle at a time
+        self.reembed = BackgroundReembed(self)
         self._closing = False
         self._keys = KeyRouter()
         self.state_file = settings.paths.state / "tui.json"
@@ -245,6 +247,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         for pane in self.panes:
             pane.attach_backend(message.backend)
         self.start_promotion_timer()
+        self.reembed.start(message.backend)  # a changed embedding model: re-embed the store
         self._changed: set[str] = set()
         from magray_tui.host import watch_changes
 
@@ -259,7 +262,11 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
-        what = {"services": "Opening the memory store", "counts": "Counting memories"}
+        what = {
+            "services": "Opening the memory store",
+            "counts": "Counting memories",
+            "reembed": "Re-embedding the memory",
+        }
         what |= WORKER_NAMES
         group = event.worker.group
         if group == "services" and is_config_error(event.worker.error):
