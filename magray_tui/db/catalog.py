@@ -15,4 +15,6 @@ ALL: tuple[Migration, ...] = tuple(
     sorted((*memory.MIGRATIONS, *tasks.MIGRATIONS, *chat.MIGRATIONS), key=lambda m: m.version)
 )
 LATEST = ALL[-1].version
-assert [m.version for m in ALL] == list(range(1, LATEST + 1)), "migration numbers must not gap"
+# Numbers are reserved per feature and may land out of order (7 before 6): the runner applies
+# every one not yet recorded, so a gap is allowed; a number used twice is not.
+assert len({m.version for m in ALL}) == len(ALL), "a migration number is used twice"

@@ -58,6 +58,7 @@ WRITES: dict[str, frozenset[str]] = {
             "promote",
             "demote",
             "pin",
+            "confirm",
             "set_importance",
             "supersede",
             "undo",

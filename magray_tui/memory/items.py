@@ -10,7 +10,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from magray_tui.memory.records import CLIENT_SOURCE, SOURCES, Layer, MemoryError_, to_utc_naive
+from magray_tui.memory.records import (
+    CLIENT_SOURCE,
+    SOURCES,
+    Layer,
+    MemoryError_,
+    author_for,
+    to_utc_naive,
+    valid_author,
+)
 
 ITEM_KEYS = {
     "id",
@@ -21,6 +29,7 @@ ITEM_KEYS = {
     "session",
     "created_at",
     "source",
+    "author",
     "metadata",
     "importance",
     "pinned",
@@ -37,6 +46,7 @@ EXPORT_ONLY_KEYS = {
     "superseded_by",
     "score",
     "score_parts",
+    "confirmed",
 }
 MAX_TAGS = 64
 MAX_TAG_LEN = 100
@@ -119,6 +129,11 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+def one_label(value: str) -> str:
+    """A label from the user, quoted and cut for a one-line message."""
+    return repr(value if len(value) <= 40 else value[:39] + "…")
+
+
 def _optional_str(item: dict[str, Any], key: str) -> str | None:
     value = item.get(key)
     if value is not None and not isinstance(value, str):
@@ -179,6 +194,12 @@ def prepare(
         raise MemoryError_(
             f"unknown source {source!r} (use one of: {', '.join(SOURCES)}, or mcp:CLIENT)"
         )
+    author = (_optional_str(item, "author") or author_for(source, metadata)).strip().lower()
+    if not valid_author(author):
+        raise MemoryError_(
+            f"unknown author {one_label(author)} (use one of: user, assistant, tool, file, "
+            "import, mcp:CLIENT, user@host)"
+        )
     session = _optional_str(item, "session")
     try:
         created = to_utc_naive(item.get("created_at")) or now
@@ -204,6 +225,7 @@ def prepare(
         "kind": kind,
         "tags": normalize_tags(item.get("tags")),
         "source": source,
+        "author": author,
         "session": session or None,
         "created_at": created,
         "updated_at": now,
