@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from magray_tui.agent import grounding, prompt, slash
+from magray_tui.agent import grounding, intent, prompt, slash
 from magray_tui.agent.model import (
     ChatError,
     ChatMessage,
@@ -21,6 +21,7 @@ from magray_tui.agent.model import (
     MemoriesUsed,
     MemoryRef,
     Notice,
+    ReplyDelta,
     ToolFinished,
     ToolStarted,
     TurnDone,
@@ -130,6 +131,9 @@ class Agent:
                 return
             if text.lstrip().startswith("//"):
                 text = text.lstrip()[1:]
+            elif (fact := intent.explicit_fact(text)) is not None:
+                yield from self._remember_fact(session, text, fact)
+                return
             user = self.sessions.add_message(session.id, "user", text)
             yield from self._reply(session, user.content, user, confirm, cancel)
         except Exception as exc:
@@ -305,12 +309,38 @@ class Agent:
                     layer="interact",
                     kind="chat",
                     source="chat",
+                    author="assistant" if msg.role == "assistant" else "user",
                     session=session.id,
                     metadata={"role": msg.role, "message_id": msg.id, "status": msg.status},
                 )
                 self.sessions.update_message(msg.id, memory_id=rid)
         except Exception:
             log.exception("storing the turn in memory failed")
+
+    def _remember_fact(self, session: ChatSession, text: str, fact: str) -> Iterator[TurnEvent]:
+        """ "Remember that X": X stored as the user's fact in Insights by a rule, no model
+        call; the reply says what was stored. Neither message goes to Interact: the fact is
+        the memory (and the user message points at it, so grounding does not repeat it while
+        the history shows it)."""
+        user = self.sessions.add_message(session.id, "user", text)
+        rid = self.memory().add(
+            fact,
+            layer="insights",
+            kind="fact",
+            source="chat",
+            author="user",
+            session=session.id,
+            importance=0.7,
+            metadata={"message_id": user.id, "said_as": "remember that"},
+        )
+        self.sessions.update_message(user.id, memory_id=rid)
+        reply = intent.stored_reply(fact, rid)
+        yield ReplyDelta(reply)
+        usage = {"model": "magray (remembered by rule; no model call)"}
+        stored = self.sessions.add_message(
+            session.id, "assistant", reply, status="complete", model="magray", usage=usage
+        )
+        yield TurnDone("complete", stored, usage)
 
     def _distil_later(self, session: ChatSession, text: str, info: ModelInfo) -> None:
         if not self.settings.agent.distil or info.offline:

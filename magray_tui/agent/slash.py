@@ -134,7 +134,13 @@ def _help(
 def _remember(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     text = _need(args, "/remember TEXT")
     rid = agent.memory().add(
-        text, layer="insights", kind="fact", source="chat", session=session.id, importance=0.7
+        text,
+        layer="insights",
+        kind="fact",
+        source="chat",
+        author="user",
+        session=session.id,
+        importance=0.7,
     )
     yield Notice(f"remembered in Insights as {rid}")
 

@@ -101,6 +101,7 @@ def _add(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         kind=args.get("kind", "note"),
         tags=args.get("tags", []),
         source="agent",
+        author="tool",  # the model's text: it grounds nothing until the user confirms it
     )
     layer = args.get("layer", "insights")
     return ToolResult(True, f"stored memory {ref} in {layer}", f"remembered in {layer}: {ref}")
