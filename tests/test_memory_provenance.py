@@ -17,6 +17,7 @@ from magray_tui.memory import promotion as pol
 from tests.conftest import FACTS
 
 T0 = datetime(2025, 3, 1, 9, 0)
+ASSISTANT = {"role": "assistant"}
 
 
 class Clock:
@@ -75,7 +76,7 @@ def test_each_write_path_names_its_author(svc: MemoryService, tmp_path) -> None:
 
 def test_filters_by_author_in_list_and_every_search_mode(svc: MemoryService) -> None:
     svc.add("The deploy window is Thursday at noon.", source="mcp:cursor")
-    svc.add("The deploy window is Friday, I believe.", source="chat", metadata={"role": "assistant"})
+    svc.add("The deploy window is Friday, I believe.", source="chat", metadata=ASSISTANT)
     listed = svc.list(authors=["mcp:cursor"])
     assert [r.text for r in listed] == ["The deploy window is Thursday at noon."]
     for mode in ("hybrid", "vector", "keyword"):
