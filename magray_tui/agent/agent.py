@@ -36,7 +36,7 @@ from magray_tui.user_errors import user_message
 if TYPE_CHECKING:
     from magray_tui.llm.client import LLMClient
     from magray_tui.llm.events import ModelInfo
-    from magray_tui.memory import MemoryService
+    from magray_tui.memory import MemoryService, Record
     from magray_tui.services import Services
     from magray_tui.todo.service import TodoService
     from magray_tui.tools.base import Confirm
@@ -341,6 +341,19 @@ class Agent:
             session.id, "assistant", reply, status="complete", model="magray", usage=usage
         )
         yield TurnDone("complete", stored, usage)
+
+    def confirm_reply(self, session_id: str, message_id: int) -> Record:
+        """A thumbs-up on a reply: its memory becomes knowledge (grounds later answers, may
+        be promoted). ChatError when the reply has no memory to confirm."""
+        message = next((m for m in self.sessions.messages(session_id) if m.id == message_id), None)
+        if message is None or message.role != "assistant":
+            raise ChatError("that reply is no longer in this session")
+        if not message.memory_id:
+            raise ChatError(
+                "this reply was not stored in memory (a failed reply, a rule's answer or a "
+                "read-only store): nothing to keep"
+            )
+        return self.memory().confirm(message.memory_id, how="thumbs-up")
 
     def _distil_later(self, session: ChatSession, text: str, info: ModelInfo) -> None:
         if not self.settings.agent.distil or info.offline:
