@@ -58,10 +58,12 @@ class ChatPane(ChatEvents, Pane):
     SUMMARY = (
         "Chat with the agent. Each message is grounded on your memories (shown, collapsible, "
         "above the reply) and stored in Interact. Enter sends, Shift+Enter or Ctrl+J adds a "
-        "line, Up/Down recall earlier prompts, Esc cancels a reply. /help lists the slash "
-        "commands (/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
+        'line, Up/Down recall earlier prompts, Esc cancels a reply. "Remember that …" stores a '
+        "fact of yours in Insights. The model's replies ground later answers only after a "
+        "thumbs-up: Ctrl+Up selects a reply, + keeps it. /help lists the slash commands "
+        "(/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
     )
-    KEYMAP_EXTRA = (ChatEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
+    KEYMAP_EXTRA = (ChatEntry, AssistantEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_turn", "Cancel reply", id="chat.cancel"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
@@ -128,12 +130,13 @@ class ChatPane(ChatEvents, Pane):
         self.focus_now(self.input)
 
     def help_info(self, keymap: dict[str, str]) -> HelpInfo:
-        """The pane's keys plus those of a selected message (c, b), even before one exists."""
+        """The pane's keys plus those of a selected message (c, b, + on a reply), even
+        before one exists."""
         info = super().help_info(keymap)
         seen = {k.binding_id for k in info.keys}
         extra = [
             HelpKey(key_display(self.app, b, keymap), b.description, b.id)
-            for b in ChatEntry.BINDINGS
+            for b in (*ChatEntry.BINDINGS, *AssistantEntry.BINDINGS)
             if isinstance(b, Binding) and b.id and b.id not in seen
         ]
         return replace(info, keys=(*info.keys, *extra))
@@ -312,6 +315,24 @@ class ChatPane(ChatEvents, Pane):
                 return False
         return answer[0]
 
+    # ---- thumbs-up -----------------------------------------------------------------------
+    @on(AssistantEntry.Confirmed)
+    def confirm_reply(self, event: AssistantEntry.Confirmed) -> None:
+        event.stop()
+        if self.agent is not None and self.session is not None:
+            self._confirm_reply(event.entry, self.session.id, event.message_id)
+
+    @work(thread=True, group="chat-confirm", exit_on_error=False)
+    def _confirm_reply(self, entry: AssistantEntry, session_id: str, message_id: int) -> None:
+        assert self.agent is not None
+        record = self.agent.confirm_reply(session_id, message_id)
+        self.app.call_from_thread(self._reply_confirmed, entry, record.id)
+
+    def _reply_confirmed(self, entry: AssistantEntry, record_id: str) -> None:
+        entry.mark_confirmed()
+        self.notify(f"reply kept as knowledge (memory {record_id}): it may ground later answers")
+        self._others_may_have_changed()
+
     # ---- actions -------------------------------------------------------------------------
     def action_cancel_turn(self) -> None:
         """Esc: cancel the running reply; when idle, leave the prompt (so 1-5 switch panes)."""
@@ -481,7 +502,11 @@ class ChatPane(ChatEvents, Pane):
         if event.worker.group == "chat-search-warm":  # Ctrl+F will do it (and report it)
             log.warning("indexing the chats for search failed: %s", event.worker.error)
             return
-        what = {"chat-turn": "Chat reply", "chat-prepare": "Chat"}.get(event.worker.group, "Chat")
+        what = {
+            "chat-turn": "Chat reply",
+            "chat-prepare": "Chat",
+            "chat-confirm": "Thumbs-up",
+        }.get(event.worker.group, "Chat")
         if event.worker.group == "chat-turn":
             self.turn_running = False
         report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)

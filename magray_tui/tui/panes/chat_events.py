@@ -100,6 +100,8 @@ class ChatEvents:
         if self._reply is None and event.status in ("cancelled", "error") and event.message:
             self._reply = AssistantEntry(short_label(self.model_label), "")
             await self.log_view.mount(self._reply)
+        if self._reply is not None and event.message is not None:
+            self._reply.message_id = event.message.id
         await self._close_reply(event.status, line, event.error)
         status = {"cancelled": "reply cancelled", "error": "reply failed"}.get(event.status, "")
         self.set_status(status)  # type: ignore[attr-defined]
@@ -150,6 +152,7 @@ class ChatEvents:
                 if msg.memories:
                     widgets.append(MemoriesEntry(msg.memories, 0))
                 entry = AssistantEntry(msg.model or "assistant", msg.content)
+                entry.message_id = msg.id
                 entry.stored_status = msg.status  # type: ignore[attr-defined]
                 entry.stored_usage = usage_line(msg.usage)  # type: ignore[attr-defined]
                 widgets.append(entry)
