@@ -225,3 +225,28 @@ def test_migrations_apply_by_membership_so_a_lower_number_can_land_later() -> No
     later = (*first, Migration(2, "b", ("CREATE TABLE b (x INT)",)))
     assert migrate(conn, later) == [2]  # 2 arrived after 3 was applied: applied now
     assert migrate(conn, later) == []
+
+
+def test_confirm_from_the_command_line(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from magray_tui.cli import main
+
+    home = tmp_path / "h"
+
+    def magray(*args: str):
+        result = CliRunner().invoke(main, ["--home", str(home), *args])
+        assert "Traceback" not in result.output
+        return result
+
+    added = magray("memory", "add", "--source", "chat", "--author", "assistant", "A guess.")
+    rid = added.output.strip()
+    listed = magray("memory", "list", "--author", "assistant")
+    assert "assistant?" in listed.output  # unconfirmed, marked
+    done = magray("memory", "confirm", rid)
+    assert done.exit_code == 0 and f"confirmed {rid}" in done.output
+    shown = magray("memory", "show", rid, "--json")
+    assert json.loads(shown.output)["confirmed"] is True
+    assert "assistant?" not in magray("memory", "list", "--author", "assistant").output
+    missing = magray("memory", "confirm", "nosuchid")
+    assert missing.exit_code == 1 and len(missing.output.strip().splitlines()) == 1

@@ -160,24 +160,10 @@ class MemoryService:
         metadata: dict[str, Any] | None = None,
         importance: float = 0.5,
         pinned: bool = False,
-        author: str | None = None,
+        author: str | None = None,  # default: what `source` implies (records.author_for)
     ) -> str:
-        """`author`: who wrote the text (default: what `source` implies, see
-        `records.author_for`)."""
-        item = add_item(
-            text,
-            layer,
-            kind,
-            tags,
-            session,
-            source,
-            created_at,
-            metadata,
-            importance,
-            pinned,
-            author=author,
-        )
-        return self.add_many([item])[0]
+        args = (text, layer, kind, tags, session, source, created_at, metadata, importance)
+        return self.add_many([add_item(*args, pinned, author=author)])[0]
 
     def add_many(
         self,
