@@ -31,7 +31,8 @@ def explicit_fact(text: str) -> str | None:
 def stored_reply(fact: str, record_id: str) -> str:
     """What the chat answers: what was stored, where, and how to undo it."""
     quoted = "\n".join(f"> {line}" for line in fact.splitlines())
+    # Plain words that read the same as Markdown (the TUI) and as text (`magray chat`).
     return (
-        f"Noted — stored in **Insights** as your fact (`{record_id}`):\n\n{quoted}\n\n"
-        "It grounds later answers; the Memory pane (key 2) edits or forgets it."
+        f"Noted — stored in Insights as your fact {record_id}:\n\n{quoted}\n\n"
+        "It grounds later answers; edit or forget it in the Memory pane (key 2)."
     )
