@@ -250,3 +250,10 @@ def test_confirm_from_the_command_line(tmp_path) -> None:
     assert "assistant?" not in magray("memory", "list", "--author", "assistant").output
     missing = magray("memory", "confirm", "nosuchid")
     assert missing.exit_code == 1 and len(missing.output.strip().splitlines()) == 1
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lamp.md").write_text("# Lamp\n\nThe lighthouse lamp is cleaned every spring.\n")
+    assert magray("ingest", str(docs)).exit_code == 0
+    chunks = json.loads(magray("memory", "list", "--author", "file", "--json").output)
+    assert [c["author"] for c in chunks] == ["file"] and "lighthouse" in chunks[0]["text"]
