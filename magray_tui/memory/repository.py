@@ -41,9 +41,9 @@ WITH acc AS (
 )
 SELECT m.seq, m.id, m.layer, m.created_at, m.layer_since, m.last_access, m.access_count,
        m.importance, m.pinned, length(m.text) AS chars,
-       (coalesce(m.author, 'user') IN ('assistant', 'tool') AND NOT m.pinned
-        AND (NOT json_valid(m.metadata) OR json_extract(m.metadata, '$.confirmed') IS NULL))
-           AS unconfirmed,
+       CASE WHEN m.author IN ('assistant', 'tool') AND NOT m.pinned  -- JSON read only then
+            THEN NOT json_valid(m.metadata) OR json_extract(m.metadata, '$.confirmed') IS NULL
+            ELSE false END AS unconfirmed,
        coalesce(acc.sessions, 0) AS sessions, coalesce(acc.rel, 0) AS rel,
        coalesce(moves.n, 0) AS moves_today
 FROM memories m
