@@ -1,6 +1,6 @@
 """Provenance in the TUI, driven by Pilot on real services: the Memory pane shows who wrote
 each memory (a column that fits at 80x24, the detail) and filters by author; in the Chat
-pane "remember that X" is stored by a rule and a thumbs-up (+) on a reply keeps it."""
+pane "remember that X" is stored by a rule and a thumbs-up (+) on a reply confirms it."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ async def test_remember_that_and_a_thumbs_up_in_the_chat(
         await wait_until(pilot, lambda: entry.has_class("-confirmed"), what="the thumbs-up")
         record = memory.get(record_id, count_access=False)
         assert record.confirmed and record.metadata["confirmed"]["how"] == "thumbs-up"
-        assert any("kept as knowledge" in note for note in app.notes)
+        assert any("reply confirmed" in note for note in app.notes)
         keys = {k.binding_id for k in chat.help_info(app.user_keymap).keys}
         assert "chat.confirm_reply" in keys  # F1 lists it
-        assert "Keep as knowledge" in screen_text(app)  # and the footer shows it
+        assert "Confirm reply" in screen_text(app)  # and the footer shows it

@@ -60,7 +60,7 @@ class ChatPane(ChatEvents, Pane):
         "above the reply) and stored in Interact. Enter sends, Shift+Enter or Ctrl+J adds a "
         'line, Up/Down recall earlier prompts, Esc cancels a reply. "Remember that …" stores a '
         "fact of yours in Insights. The model's replies ground later answers only after a "
-        "thumbs-up: Ctrl+Up selects a reply, + keeps it. /help lists the slash commands "
+        "thumbs-up: Ctrl+Up selects a reply, + confirms it. /help lists the slash commands "
         "(/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
     )
     KEYMAP_EXTRA = (ChatEntry, AssistantEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
@@ -330,7 +330,9 @@ class ChatPane(ChatEvents, Pane):
 
     def _reply_confirmed(self, entry: AssistantEntry, record_id: str) -> None:
         entry.mark_confirmed()
-        self.notify(f"reply kept as knowledge (memory {record_id}): it may ground later answers")
+        self.notify(
+            f"reply confirmed (memory {record_id}): it may ground later answers and be promoted"
+        )
         self._others_may_have_changed()
 
     # ---- actions -------------------------------------------------------------------------

@@ -79,11 +79,11 @@ class UserEntry(ChatEntry):
 
 
 class AssistantEntry(ChatEntry):
-    """A reply. `+` (thumbs-up) keeps it as knowledge: the model's text grounds later
-    answers and may be promoted only once the user confirmed it."""
+    """A reply. `+` (thumbs-up) confirms it: the model's text grounds later answers and may
+    be promoted only once the user confirmed it (it still expires with Interact if unused)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus", "confirm_reply", "👍 Keep as knowledge", id="chat.confirm_reply"),
+        Binding("plus", "confirm_reply", "👍 Confirm reply", id="chat.confirm_reply"),
     ]
 
     class Confirmed(Message):
@@ -118,7 +118,7 @@ class AssistantEntry(ChatEntry):
     def mark_confirmed(self) -> None:
         self.add_class("-confirmed")
         self.query_one(".entry-state", Static).update(
-            Text("👍 kept as knowledge: it may ground later answers")
+            Text("👍 confirmed: it may ground later answers")
         )
 
     def compose(self) -> ComposeResult:
