@@ -49,6 +49,9 @@ def test_an_invented_answer_grounds_nothing_and_is_not_promoted_until_thumbs_up(
     done = turn(agent, first.id, QUESTION)[-1]
     reply = memory.get(agent.sessions.messages(first.id)[-1].memory_id, count_access=False)
     assert (reply.text, reply.author, reply.confirmed) == (INVENTED, "assistant", False)
+    found = turn(agent, first.id, f"/search {QUESTION}")
+    listing = next(e.text for e in found if isinstance(e, m.Notice))
+    assert f"`{reply.id}`" in listing and "(assistant, unconfirmed)" in listing  # found, named
 
     llm_server.text("I do not know.")
     events = turn(agent, agent.sessions.create("later").id, QUESTION)
