@@ -130,3 +130,20 @@ def test_the_remembered_fact_grounds_a_later_turn(agent, llm_server):
 )
 def test_questions_and_other_phrasings_go_to_the_model(text):
     assert explicit_fact(text) is None
+
+
+def test_a_memory_the_model_stores_counts_only_if_the_user_approved_its_text(tmp_path, memory):
+    from tests.tools.conftest import Asker, make_registry
+
+    args = {"text": "The user deploys on Fridays only."}
+    asked = make_registry(tmp_path, memory=lambda: memory)  # add_memory: ask (default)
+    assert asked.run("add_memory", args, Asker(answer=True)).ok
+    allowed = make_registry(tmp_path, memory=lambda: memory, policy={"add_memory": "allow"})
+    never_asked = Asker()
+    assert allowed.run("add_memory", {"text": "The user likes tabs."}, never_asked).ok
+    assert never_asked.seen == []
+    by_text = {r.text: r for r in memory.list()}
+    approved, unasked = by_text[args["text"]], by_text["The user likes tabs."]
+    assert (approved.author, approved.confirmed) == ("tool", True)
+    assert approved.metadata["confirmed"]["how"] == "approved"
+    assert (unasked.author, unasked.needs_confirmation) == ("tool", True)
