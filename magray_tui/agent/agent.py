@@ -21,7 +21,6 @@ from magray_tui.agent.model import (
     MemoriesUsed,
     MemoryRef,
     Notice,
-    ReplyDelta,
     ToolFinished,
     ToolStarted,
     TurnDone,
@@ -132,7 +131,7 @@ class Agent:
             if text.lstrip().startswith("//"):
                 text = text.lstrip()[1:]
             elif (fact := intent.explicit_fact(text)) is not None:
-                yield from self._remember_fact(session, text, fact)
+                yield from intent.remember_fact(self, session, text, fact)
                 return
             user = self.sessions.add_message(session.id, "user", text)
             yield from self._reply(session, user.content, user, confirm, cancel)
@@ -317,31 +316,6 @@ class Agent:
         except Exception:
             log.exception("storing the turn in memory failed")
 
-    def _remember_fact(self, session: ChatSession, text: str, fact: str) -> Iterator[TurnEvent]:
-        """ "Remember that X": X stored as the user's fact in Insights by a rule, no model
-        call; the reply says what was stored. Neither message goes to Interact: the fact is
-        the memory (and the user message points at it, so grounding does not repeat it while
-        the history shows it)."""
-        user = self.sessions.add_message(session.id, "user", text)
-        rid = self.memory().add(
-            fact,
-            layer="insights",
-            kind="fact",
-            source="chat",
-            author="user",
-            session=session.id,
-            importance=0.7,
-            metadata={"message_id": user.id, "said_as": "remember that"},
-        )
-        self.sessions.update_message(user.id, memory_id=rid)
-        reply = intent.stored_reply(fact, rid)
-        yield ReplyDelta(reply)
-        usage = {"model": "magray (remembered by rule; no model call)"}
-        stored = self.sessions.add_message(
-            session.id, "assistant", reply, status="complete", model="magray", usage=usage
-        )
-        yield TurnDone("complete", stored, usage)
-
     def confirm_reply(self, session_id: str, message_id: int) -> Record:
         """A thumbs-up on a reply: its memory becomes knowledge (grounds later answers, may
         be promoted). ChatError when the reply has no memory to confirm."""
@@ -354,6 +328,20 @@ class Agent:
                 "read-only store): nothing to keep"
             )
         return self.memory().confirm(message.memory_id, how="thumbs-up")
+
+    def confirmed_replies(self, messages: list[ChatMessage]) -> frozenset[int]:
+        """The ids of the replies among `messages` whose memory the user confirmed."""
+        memory = self.memory()
+        out = set()
+        for message in messages:
+            if message.role != "assistant" or not message.memory_id:
+                continue
+            try:
+                if memory.get(message.memory_id, count_access=False).confirmed:
+                    out.add(message.id)
+            except Exception:  # a purged memory, a closing store: just not marked
+                log.debug("no memory %s for message %s", message.memory_id, message.id)
+        return frozenset(out)
 
     def _distil_later(self, session: ChatSession, text: str, info: ModelInfo) -> None:
         if not self.settings.agent.distil or info.offline:

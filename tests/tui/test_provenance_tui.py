@@ -86,3 +86,18 @@ async def test_remember_that_and_a_thumbs_up_in_the_chat(
         keys = {k.binding_id for k in chat.help_info(app.user_keymap).keys}
         assert "chat.confirm_reply" in keys  # F1 lists it
         assert "Confirm reply" in screen_text(app)  # and the footer shows it
+
+        # Shown again (the session reopened), the confirmed reply is marked, the rule's not.
+        chat.switch_session("open", chat.session.id)
+
+        def reopened() -> list[AssistantEntry]:
+            entries = list(chat.query(AssistantEntry))
+            return [] if entry in entries else entries
+
+        def marked() -> dict[int | None, bool]:
+            return {e.message_id: e.has_class("-confirmed") for e in reopened()}
+
+        history = chat.agent.sessions.messages(chat.session.id)
+        rule_reply = next(x.id for x in history if x.role == "assistant")
+        expected = {stored.id: True, rule_reply: False}
+        await wait_until(pilot, lambda: marked() == expected, what=f"{expected}, not {marked()}")

@@ -166,10 +166,11 @@ class ChatPane(ChatEvents, Pane):
             else:
                 session = sessions.latest() or sessions.create()
             messages = sessions.messages(session.id) if session else []
+            confirmed = agent.confirmed_replies(history_window(messages, None))
             info = agent.model_info()
-        self.app.call_from_thread(self._prepared, agent, session, messages, info)
+        self.app.call_from_thread(self._prepared, agent, session, messages, info, confirmed)
 
-    async def _prepared(self, agent: Agent, session, messages, info) -> None:
+    async def _prepared(self, agent: Agent, session, messages, info, confirmed) -> None:
         from magray_tui.tui.app import freeze_heap
 
         self.call_after_refresh(freeze_heap)  # litellm and the model are loaded now
@@ -179,7 +180,7 @@ class ChatPane(ChatEvents, Pane):
         self.input.commands = {name: c.usage for name, c in COMMANDS.items()}
         self.model_label = info.label
         self.offline = info.offline
-        await self.show_session(session, messages)
+        await self.show_session(session, messages, confirmed=confirmed)
         self.warm_search()
 
     @work(thread=True, exclusive=True, group="chat-search-warm", exit_on_error=False)
@@ -192,10 +193,15 @@ class ChatPane(ChatEvents, Pane):
         run_low_priority(sessions.prepare_search, "magray-chat-index")
 
     async def show_session(
-        self, session: ChatSession | None, messages: list[ChatMessage], at: int | None = None
+        self,
+        session: ChatSession | None,
+        messages: list[ChatMessage],
+        at: int | None = None,
+        confirmed: frozenset[int] = frozenset(),
     ) -> None:
         """Show `session`: its latest messages, or those around message `at` (scrolled to
-        and selected: a chat search's match)."""
+        and selected: a chat search's match); `confirmed`: the ids of the replies the user
+        gave a thumbs-up (marked)."""
         self.session = session
         self._reply = None
         self.set_status("")  # "reply failed" belonged to the session left
@@ -212,7 +218,7 @@ class ChatPane(ChatEvents, Pane):
                     "model (and its API key in the environment) in config.toml."
                 )
             await log_view.mount(Static(Text(hint), id="chat-empty"))
-        await self.mount_history(history_window(messages, at))
+        await self.mount_history(history_window(messages, at), confirmed)
         self.refresh_top()
         target = next((e for e in self.query(ChatEntry) if entry_message_id(e) == at), None)
         if target is None:
@@ -463,7 +469,8 @@ class ChatPane(ChatEvents, Pane):
         else:
             session = sessions.get(sid or "")
         messages = sessions.messages(session.id)
-        self.app.call_from_thread(self.show_session, session, messages, at)
+        confirmed = self.agent.confirmed_replies(history_window(messages, at))
+        self.app.call_from_thread(self.show_session, session, messages, at, confirmed)
 
     def palette_commands(self) -> list[PaletteCommand]:
         if self.agent is None:

@@ -142,7 +142,9 @@ class ChatEvents:
         )
         self.app.call_from_thread(self._others_may_have_changed)  # type: ignore[attr-defined]
 
-    async def mount_history(self, messages: list[ChatMessage]) -> None:
+    async def mount_history(
+        self, messages: list[ChatMessage], confirmed: frozenset[int] = frozenset()
+    ) -> None:
         widgets: list[Any] = []
         for msg in messages:
             shown = len(widgets)
@@ -178,6 +180,8 @@ class ChatEvents:
         for widget in widgets:
             if isinstance(widget, AssistantEntry):
                 await widget.finish(widget.stored_status, widget.stored_usage)  # type: ignore[attr-defined]
+                if widget.message_id in confirmed:
+                    widget.mark_confirmed()
             elif isinstance(widget, ToolEntry):
                 ok, summary = widget.stored_outcome  # type: ignore[attr-defined]
                 widget.finish(ok, summary, widget.stored_output)  # type: ignore[attr-defined]
