@@ -13,8 +13,10 @@ from typing import Any
 from magray_tui.memory.records import (
     CLIENT_SOURCE,
     SOURCES,
+    Filters,
     Layer,
     MemoryError_,
+    State,
     author_for,
     to_utc_naive,
     valid_author,
@@ -235,3 +237,29 @@ def prepare(
         "content_hash": content_hash(text),
         "metadata": metadata,
     }
+
+
+def filters_of(
+    layers: Any = None,
+    kinds: Any = None,
+    tags: Any = None,
+    session: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    state: State | None = State.LIVE,
+    authors: Any = None,
+) -> Filters:
+    """The `Filters` for a search or a listing, from what a caller passed (MemoryError_
+    for a bad layer, tag or time)."""
+    return Filters(
+        layers=tuple(Layer.parse(x) for x in layers) if layers else None,
+        kinds=tuple(str(x).lower() for x in kinds) if kinds else None,
+        tags=normalize_tags(list(tags)) or None if tags else None,
+        session=session or None,
+        since=to_utc_naive(since),
+        until=to_utc_naive(until),
+        state=state,
+        authors=tuple(dict.fromkeys(str(a).strip().lower() for a in authors)) or None
+        if authors
+        else None,
+    )

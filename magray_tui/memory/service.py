@@ -31,7 +31,6 @@ from magray_tui.memory.records import (
     Record,
     State,
     add_item,
-    to_utc_naive,
     utcnow,
 )
 from magray_tui.memory.search import Retriever
@@ -278,18 +277,7 @@ class MemoryService:
         state: State | None = State.LIVE,
         authors=None,
     ) -> Filters:
-        return Filters(
-            authors=tuple(dict.fromkeys(str(a).strip().lower() for a in authors)) or None
-            if authors
-            else None,
-            layers=tuple(Layer.parse(x) for x in layers) if layers else None,
-            kinds=tuple(str(x).lower() for x in kinds) if kinds else None,
-            tags=item_rules.normalize_tags(list(tags)) or None if tags else None,
-            session=session or None,
-            since=to_utc_naive(since),
-            until=to_utc_naive(until),
-            state=state,
-        )
+        return item_rules.filters_of(layers, kinds, tags, session, since, until, state, authors)
 
     def list(
         self,
@@ -313,9 +301,8 @@ class MemoryService:
     def facets(
         self, layers=None, *, forgotten: bool = False, top_tags: int = 30
     ) -> dict[str, list[tuple[str, int]]]:
-        """`{"kinds": [(kind, n), ...], "tags": [(tag, n), ...], "authors": [...]}`, most
-        common first (the tags cut at `top_tags`), over live records (or tombstones) of
-        `layers`."""
+        """`{"kinds": [(kind, n), ...], "tags": [...], "authors": [...]}`, most common first
+        (the tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
         state = State.FORGOTTEN if forgotten else State.LIVE
         return self.core.repo.facets(self.filters(layers, state=state), top_tags=top_tags)
 
