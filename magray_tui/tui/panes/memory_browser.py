@@ -75,7 +75,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         Binding("l", "cycle('layer')", "Next layer filter", show=False, id="memory.layer"),
         Binding("k", "cycle('kind')", "Next kind filter", show=False, id="memory.kind"),
         Binding("g", "cycle('tag')", "Next tag filter", show=False, id="memory.tag"),
-        Binding("b", "cycle('author')", "Next author filter", show=False, id="memory.author"),
+        Binding("h", "cycle('author')", "Next author filter", show=False, id="memory.author"),
         Binding("m", "cycle('mode')", "Next search mode", show=False, id="memory.mode"),
         Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
         Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
@@ -174,7 +174,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.set_interval(AGE_TICK_S, self.tick_ages, name="memory-ages")
 
     def on_resize(self) -> None:
-        # The author picker only where the search box keeps room; b cycles it anyway.
+        # The author picker only where the search box keeps room; h cycles it anyway.
         self.set_class(self.size.width >= AUTHOR_PICKER_WIDTH, "-roomy")
 
     def on_unmount(self) -> None:

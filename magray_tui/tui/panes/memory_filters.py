@@ -46,7 +46,7 @@ TOOLTIPS = {
     "layer": "Layer filter (l)",
     "kind": "Kind filter (k): the kinds in the store",
     "tag": f"Tag filter (g): the {TOP_TAGS} most common tags",
-    "author": "Author filter (b): who wrote it (you, the assistant, a file, an MCP client…)",
+    "author": "Author filter (h): who wrote it (you, the assistant, a file, an MCP client…)",
     "mode": "Search mode (m)",
     "sort": "Sort order (s)",
 }

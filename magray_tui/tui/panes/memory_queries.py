@@ -137,7 +137,7 @@ def summary(req: QueryRequest, count: int, seconds: float) -> str:
         return f"{found}{where} · {req.mode} · {seconds * 1000:.0f} ms"
     if not count:
         if req.filtered:
-            return f"No memories{where} · l, k, g and b change the filters"
+            return f"No memories{where} · l, k, g and h change the filters"
         return "No memories yet · a adds one (or `magray memory add TEXT` from a shell)"
     noun = "memory" if count == 1 else "memories"
     by = "most read" if req.sort == "accesses" else "most recent"
