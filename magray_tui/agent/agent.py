@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from magray_tui.agent import grounding, prompt, slash
+from magray_tui.agent import grounding, intent, prompt, slash
 from magray_tui.agent.model import (
     ChatError,
     ChatMessage,
@@ -35,7 +35,7 @@ from magray_tui.user_errors import user_message
 if TYPE_CHECKING:
     from magray_tui.llm.client import LLMClient
     from magray_tui.llm.events import ModelInfo
-    from magray_tui.memory import MemoryService
+    from magray_tui.memory import MemoryService, Record
     from magray_tui.services import Services
     from magray_tui.todo.service import TodoService
     from magray_tui.tools.base import Confirm
@@ -130,6 +130,9 @@ class Agent:
                 return
             if text.lstrip().startswith("//"):
                 text = text.lstrip()[1:]
+            elif (fact := intent.explicit_fact(text)) is not None:
+                yield from intent.remember_fact(self, session, text, fact)
+                return
             user = self.sessions.add_message(session.id, "user", text)
             yield from self._reply(session, user.content, user, confirm, cancel)
         except Exception as exc:
@@ -305,12 +308,40 @@ class Agent:
                     layer="interact",
                     kind="chat",
                     source="chat",
+                    author="assistant" if msg.role == "assistant" else "user",
                     session=session.id,
                     metadata={"role": msg.role, "message_id": msg.id, "status": msg.status},
                 )
                 self.sessions.update_message(msg.id, memory_id=rid)
         except Exception:
             log.exception("storing the turn in memory failed")
+
+    def confirm_reply(self, session_id: str, message_id: int) -> Record:
+        """A thumbs-up on a reply: its memory becomes knowledge (grounds later answers, may
+        be promoted). ChatError when the reply has no memory to confirm."""
+        message = next((m for m in self.sessions.messages(session_id) if m.id == message_id), None)
+        if message is None or message.role != "assistant":
+            raise ChatError("that reply is no longer in this session")
+        if not message.memory_id:
+            raise ChatError(
+                "this reply was not stored in memory (a failed reply, a rule's answer or a "
+                "read-only store): nothing to keep"
+            )
+        return self.memory().confirm(message.memory_id, how="thumbs-up")
+
+    def confirmed_replies(self, messages: list[ChatMessage]) -> frozenset[int]:
+        """The ids of the replies among `messages` whose memory the user confirmed."""
+        memory = self.memory()
+        out = set()
+        for message in messages:
+            if message.role != "assistant" or not message.memory_id:
+                continue
+            try:
+                if memory.get(message.memory_id, count_access=False).confirmed:
+                    out.add(message.id)
+            except Exception:  # a purged memory, a closing store: just not marked
+                log.debug("no memory %s for message %s", message.memory_id, message.id)
+        return frozenset(out)
 
     def _distil_later(self, session: ChatSession, text: str, info: ModelInfo) -> None:
         if not self.settings.agent.distil or info.offline:

@@ -68,6 +68,7 @@ def distil_facts(agent: DistilHost, session: ChatSession, user_text: str) -> lis
                 layer="insights",
                 kind="fact",
                 source="agent",
+                author="user",  # the user's own statement, rephrased by a capable model
                 session=session.id,
                 metadata={"distilled_from": "chat"},
             )

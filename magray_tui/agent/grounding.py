@@ -3,9 +3,11 @@
 A search hit is dropped when it would only repeat what the prompt already holds or what
 the model itself said:
 
-- **the model's own replies**: chat records of the assistant that still sit in Interact
-  unconfirmed (not pinned, not promoted). They are conversation, not knowledge; the ones
-  that matter are in the history. Fed back as "memories", a guess becomes a fact.
+- **model-written text nobody confirmed**: records whose author is the assistant (its
+  replies) or a tool the model called, that the user never confirmed (pin, promotion by
+  hand, a thumbs-up on the reply; `Record.needs_confirmation`), whatever layer they sit in
+  (a policy's promotion is no confirmation). They are conversation, not knowledge; the
+  ones that matter are in the history. Fed back as "memories", a guess becomes a fact.
 - **messages in the history window**: a chat record whose message is already replayed in
   this prompt's history adds nothing but tokens.
 - **duplicates**: the same text (whitespace and case aside) counts once, the best-ranked.
@@ -60,13 +62,8 @@ if TYPE_CHECKING:
 
 
 def is_unconfirmed_reply(record: Record) -> bool:
-    """An assistant's chat message that nobody promoted or pinned."""
-    author = getattr(record, "author", None)
-    metadata = record.metadata if isinstance(record.metadata, dict) else {}
-    said_by_model = author == "assistant" or (
-        record.kind == "chat" and metadata.get("role") == "assistant"
-    )
-    return said_by_model and str(record.layer) == "interact" and not record.pinned
+    """Text the assistant (or a tool it called) wrote that the user never confirmed."""
+    return record.needs_confirmation
 
 
 def relevant_enough(hit: Hit, floor: float = RELEVANCE_FLOOR) -> bool:

@@ -134,7 +134,13 @@ def _help(
 def _remember(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     text = _need(args, "/remember TEXT")
     rid = agent.memory().add(
-        text, layer="insights", kind="fact", source="chat", session=session.id, importance=0.7
+        text,
+        layer="insights",
+        kind="fact",
+        source="chat",
+        author="user",
+        session=session.id,
+        importance=0.7,
     )
     yield Notice(f"remembered in Insights as {rid}")
 
@@ -150,7 +156,12 @@ def _search(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm)
     for hit in hits:
         rec = hit.record
         snippet = " ".join(rec.text.split())[:160]
-        lines.append(f"- `{rec.id}` **{rec.layer}** {hit.score:.3f} — {_md_literal(snippet)}")
+        # Who wrote it: the model's unconfirmed guesses are found, and named as such.
+        by = f"{rec.author}, unconfirmed" if rec.needs_confirmation else rec.author
+        by = _md_literal(by)
+        lines.append(
+            f"- `{rec.id}` **{rec.layer}** {hit.score:.3f} ({by}) — {_md_literal(snippet)}"
+        )
     yield Notice("\n".join(lines), markdown=True)
 
 

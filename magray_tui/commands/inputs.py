@@ -50,7 +50,7 @@ def load_json(text: str | bytes) -> Any:
         raise InputError(f"not JSON ({exc.msg}, column {exc.colno})") from None
 
 
-_LIST_KEYS = ("layers", "kinds", "tags")
+_LIST_KEYS = ("layers", "kinds", "tags", "authors")
 _TEXT_KEYS = ("session", "since", "until")
 MAX_LIST = 1024
 QUERY_KEYS = {"query", "k", "mode", *_LIST_KEYS, *_TEXT_KEYS}

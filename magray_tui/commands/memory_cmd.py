@@ -26,6 +26,7 @@ from magray_tui.memory.records import LAYERS
 # Longer texts are cut to [memory] max_text_bytes anyway; past this, use `magray ingest`.
 MAX_ADD_FILE_BYTES = 64 * 1024 * 1024
 LAYER_CHOICE = click.Choice(list(LAYERS), case_sensitive=False)
+AUTHOR_HELP = "Only memories by this author (user, assistant, tool, file, import, mcp:CLIENT)."
 
 
 @contextmanager
@@ -63,6 +64,7 @@ def command() -> None:
 @click.option("--tag", "tags", multiple=True, help="Repeat for several tags.")
 @click.option("--session")
 @click.option("--source", default="manual", show_default=True)
+@click.option("--author", help="Who wrote it (default: you, or what --source implies).")
 @click.option("--importance", type=click.FloatRange(0, 1), default=0.5, show_default=True)
 @click.option("--pin", is_flag=True, help="Never expire this memory.")
 @click.option("--json", "as_json", is_flag=True)
@@ -77,6 +79,7 @@ def add_cmd(
     tags: tuple[str, ...],
     session: str | None,
     source: str,
+    author: str | None,
     importance: float,
     pin: bool,
     as_json: bool,
@@ -100,6 +103,7 @@ def add_cmd(
             tags=tags,
             session=session,
             source=source,
+            author=author,
             importance=importance,
             pinned=pin,
         )
@@ -120,6 +124,7 @@ def _search_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--kind", "kinds", multiple=True),
         click.option("--tag", "tags", multiple=True, help="Hits must have all these tags."),
         click.option("--session"),
+        click.option("--author", "authors", multiple=True, help=AUTHOR_HELP),
         click.option("--since", help="ISO-8601 time: created at or after."),
         click.option("--until", help="ISO-8601 time: created before."),
         click.option(
@@ -201,6 +206,7 @@ SORTS = {
 @click.option("--kind", "kinds", multiple=True)
 @click.option("--tag", "tags", multiple=True)
 @click.option("--session")
+@click.option("--author", "authors", multiple=True, help=AUTHOR_HELP)
 @click.option("--forgotten", is_flag=True, help="List the tombstones instead.")
 @click.option("--sort", type=click.Choice(sorted(SORTS)), default="created", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)

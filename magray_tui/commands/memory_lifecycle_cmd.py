@@ -1,4 +1,5 @@
-"""`magray memory promote|demote|supersede|pin|unpin|set-importance|history|undo|policy`."""
+"""`magray memory promote|demote|supersede|pin|unpin|confirm|set-importance|history|undo|
+policy`."""
 
 from __future__ import annotations
 
@@ -84,6 +85,17 @@ def register(group: click.Group) -> None:
         """Unpin a memory."""
         with open_memory(app, write=True) as svc:
             echo(f"unpinned {svc.pin(ref, False).id}")
+
+    @group.command("confirm")
+    @click.argument("ref")
+    @pass_app
+    @friendly_errors
+    def confirm_cmd(app: AppContext, ref: str) -> None:
+        """Vouch for a memory the assistant (or a tool) wrote: it may then ground answers
+        and be promoted (a thumbs-up; `magray memory undo REF` takes it back)."""
+        with open_memory(app, write=True) as svc:
+            record = svc.confirm(ref, how="cli")
+        echo(f"confirmed {record.id} (by {record.author}): it may ground answers now")
 
     @group.command("set-importance")
     @click.argument("ref")

@@ -78,6 +78,9 @@ def _console():
     return Console(highlight=False, soft_wrap=False)
 
 
+NO_WRAP_COLUMNS = frozenset({"id", "by"})
+
+
 def print_table(
     header: Sequence[str], rows: Iterable[Sequence[Any]] | None = None, title: str | None = None
 ) -> None:
@@ -89,7 +92,9 @@ def print_table(
     safe_title = Text(for_terminal(title, multiline=False)) if title else None
     table = Table(title=safe_title, show_header=any(header), header_style="bold", expand=False)
     for name in header:
-        table.add_column(for_terminal(str(name), multiline=False), overflow="fold")
+        # An id is copied from the table into the next command: never folded.
+        whole = name in NO_WRAP_COLUMNS
+        table.add_column(for_terminal(str(name), multiline=False), overflow="fold", no_wrap=whole)
     for row in rows:
         table.add_row(*(cell(c) for c in row))
     _console().print(table)
@@ -143,11 +148,17 @@ def hits_table(hits: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[Any]]]
                 h.record.id,
                 h.record.layer.value,
                 f"{h.score:.3f}",
+                author_label(h.record),
                 ", ".join(why),
                 _with_location(h.record, 70),
             )
         )
-    return ("id", "layer", "score", "why", "text"), rows
+    return ("id", "layer", "score", "by", "why", "text"), rows
+
+
+def author_label(record: Any) -> str:
+    """Who wrote it, marked `?` while it is model text nobody confirmed."""
+    return f"{record.author}?" if record.needs_confirmation else record.author
 
 
 def _with_location(record: Any, width: int) -> str:
@@ -170,6 +181,7 @@ def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[
             r.id,
             r.layer.value,
             r.kind,
+            author_label(r),
             ", ".join(r.tags),
             age(r.created_at),
             r.access_count,
@@ -177,7 +189,7 @@ def records_table(records: Sequence[Any]) -> tuple[Sequence[str], list[Sequence[
         )
         for r in records
     ]
-    return ("id", "layer", "kind", "tags", "age", "reads", "text"), rows
+    return ("id", "layer", "kind", "by", "tags", "age", "reads", "text"), rows
 
 
 def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
@@ -188,6 +200,7 @@ def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
         ("kind", record.kind),
         ("tags", ", ".join(record.tags) or "-"),
         ("source", record.source),
+        ("author", author_detail(record)),
         ("session", record.session or "-"),
         ("created", f"{record.created_at:%Y-%m-%d %H:%M:%S} UTC"),
         ("reads", str(record.access_count)),
@@ -204,6 +217,15 @@ def show_record(record: Any, history: Sequence[dict[str, Any]]) -> None:
     if history:
         click.echo()
         print_table(*_history_rows(history), title="history")
+
+
+def author_detail(record: Any) -> str:
+    if record.needs_confirmation:
+        return f"{record.author} (unconfirmed: grounds no answer until you confirm it)"
+    mark = record.metadata.get("confirmed") if isinstance(record.metadata, dict) else None
+    if isinstance(mark, dict):
+        return f"{record.author} (confirmed by {mark.get('by', 'user')}: {mark.get('how', '')})"
+    return record.author
 
 
 def _history_rows(history: Sequence[dict[str, Any]]):

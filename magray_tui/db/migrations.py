@@ -44,16 +44,16 @@ def migrate(conn: Any, migrations: Sequence[Migration], target: int | None = Non
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL, description VARCHAR)"
     )
     have = current_version(conn)
-    done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_version").fetchall()}
     if have > newest_known:
         raise DataError(
             f"this database has schema version {have}, newer than this magray knows "
             f"({newest_known}); upgrade magray or use another MAGRAY_HOME"
         )
+    # By membership, not by the highest number: a migration reserved earlier may land after
+    # a higher one (a file at 7 still gets 6 when it arrives).
+    done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_version").fetchall()}
     applied: list[int] = []
     for migration in sorted(migrations, key=lambda m: m.version):
-        # By the versions recorded, not the highest: numbers reserved for work merged later
-        # (a file that already has 9 still gets 6 when it arrives).
         if migration.version in done or migration.version > target:
             continue
         with atomic(conn):

@@ -59,6 +59,7 @@ WRITES: dict[str, frozenset[str]] = {
             "promote",
             "demote",
             "pin",
+            "confirm",
             "set_importance",
             "supersede",
             "undo",

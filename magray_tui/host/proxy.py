@@ -89,12 +89,23 @@ class MemoryProxy(_Proxy):
         metadata: dict[str, Any] | None = None,
         importance: float = 0.5,
         pinned: bool = False,
+        author: str | None = None,
         **fields: Any,  # any further item field the service learns (sent as is)
     ) -> str:
         item = {
             **fields,
             **add_item(
-                text, layer, kind, tags, session, source, created_at, metadata, importance, pinned
+                text,
+                layer,
+                kind,
+                tags,
+                session,
+                source,
+                created_at,
+                metadata,
+                importance,
+                pinned,
+                author=author,
             ),
         }
         return self.add_many([item])[0]

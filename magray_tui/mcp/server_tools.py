@@ -65,9 +65,17 @@ class MagrayTools:
         tags: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
+        authors: list[str] | None = None,
     ) -> dict[str, Any]:
         hits = self.services.memory.search(
-            query, k=k, layers=layers, kinds=kinds, tags=tags, since=since, until=until
+            query,
+            k=k,
+            layers=layers,
+            kinds=kinds,
+            tags=tags,
+            since=since,
+            until=until,
+            authors=authors,
         )
         return {"hits": [_hit(h) for h in hits]}
 
@@ -86,11 +94,17 @@ class MagrayTools:
                 "(memory.max_text_bytes): store a summary, or split it into smaller memories"
             )
         memory = self.services.memory
+        source = client_source(client)
         rid = memory.add(
-            text, layer=layer, kind=kind, tags=tags or (), source=client_source(client)
+            text, layer=layer, kind=kind, tags=tags or (), source=source, author=source
         )
         record = memory.get(rid, count_access=False)
-        return {"id": rid, "layer": record.layer.value, "source": record.source}
+        return {
+            "id": rid,
+            "layer": record.layer.value,
+            "source": record.source,
+            "author": record.author,
+        }
 
     def memory_get(self, client: str, id: str) -> dict[str, Any]:
         return _record(self.services.memory.get(id))

@@ -10,7 +10,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from magray_tui.memory.records import CLIENT_SOURCE, SOURCES, Layer, MemoryError_, to_utc_naive
+from magray_tui.memory.records import (
+    CLIENT_SOURCE,
+    SOURCES,
+    Filters,
+    Layer,
+    MemoryError_,
+    State,
+    author_for,
+    to_utc_naive,
+    valid_author,
+)
 
 ITEM_KEYS = {
     "id",
@@ -21,6 +31,7 @@ ITEM_KEYS = {
     "session",
     "created_at",
     "source",
+    "author",
     "metadata",
     "importance",
     "pinned",
@@ -37,6 +48,7 @@ EXPORT_ONLY_KEYS = {
     "superseded_by",
     "score",
     "score_parts",
+    "confirmed",
 }
 MAX_TAGS = 64
 MAX_TAG_LEN = 100
@@ -119,6 +131,11 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+def one_label(value: str) -> str:
+    """A label from the user, quoted and cut for a one-line message."""
+    return repr(value if len(value) <= 40 else value[:39] + "…")
+
+
 def _optional_str(item: dict[str, Any], key: str) -> str | None:
     value = item.get(key)
     if value is not None and not isinstance(value, str):
@@ -179,6 +196,12 @@ def prepare(
         raise MemoryError_(
             f"unknown source {source!r} (use one of: {', '.join(SOURCES)}, or mcp:CLIENT)"
         )
+    author = (_optional_str(item, "author") or author_for(source, metadata)).strip().lower()
+    if not valid_author(author):
+        raise MemoryError_(
+            f"unknown author {one_label(author)} (use one of: user, assistant, tool, file, "
+            "import, mcp:CLIENT, user@host)"
+        )
     session = _optional_str(item, "session")
     try:
         created = to_utc_naive(item.get("created_at")) or now
@@ -204,6 +227,7 @@ def prepare(
         "kind": kind,
         "tags": normalize_tags(item.get("tags")),
         "source": source,
+        "author": author,
         "session": session or None,
         "created_at": created,
         "updated_at": now,
@@ -213,3 +237,29 @@ def prepare(
         "content_hash": content_hash(text),
         "metadata": metadata,
     }
+
+
+def filters_of(
+    layers: Any = None,
+    kinds: Any = None,
+    tags: Any = None,
+    session: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    state: State | None = State.LIVE,
+    authors: Any = None,
+) -> Filters:
+    """The `Filters` for a search or a listing, from what a caller passed (MemoryError_
+    for a bad layer, tag or time)."""
+    return Filters(
+        layers=tuple(Layer.parse(x) for x in layers) if layers else None,
+        kinds=tuple(str(x).lower() for x in kinds) if kinds else None,
+        tags=normalize_tags(list(tags)) or None if tags else None,
+        session=session or None,
+        since=to_utc_naive(since),
+        until=to_utc_naive(until),
+        state=state,
+        authors=tuple(dict.fromkeys(str(a).strip().lower() for a in authors)) or None
+        if authors
+        else None,
+    )

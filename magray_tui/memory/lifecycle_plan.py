@@ -82,6 +82,10 @@ def plan(
     )
     movable = layers != Layer.ASSETS.value
     promote = movable & (score >= thr) & (in_layer_h >= min_h)
+    if not learned.active:
+        # Model-written text nobody confirmed is conversation, not knowledge: however often
+        # it was read, the default policy keeps it where it is (it still expires).
+        promote &= ~np.asarray(raw["unconfirmed"], dtype=bool)
     promote &= np.asarray(raw["moves_today"]) < cfg.max_moves_per_day
     pinned = np.asarray(raw["pinned"], dtype=bool)
     expire = movable & ~promote & ~pinned & (in_layer_h >= ttl_h) & (score < keep)

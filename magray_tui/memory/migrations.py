@@ -1,4 +1,4 @@
-"""The memory domain's schema migrations (1-3, 6, 9): records, vectors' bookkeeping,
+"""The memory domain's schema migrations (versions 1-3, 6, 7, 9): records, vectors' bookkeeping,
 access events, history. Pure data; `magray_tui.db.catalog` orders every domain's list."""
 
 from __future__ import annotations
@@ -88,6 +88,41 @@ MIGRATIONS += (
             # mirrors these two columns under the same names.
             "ALTER TABLE memories ADD COLUMN IF NOT EXISTS valid_until TIMESTAMP",
             "ALTER TABLE memories ADD COLUMN IF NOT EXISTS superseded_by VARCHAR",
+        ),
+    ),
+)
+
+# Provenance (issue 16): who wrote each record. Older records get the author their source
+# implies (memory.records.author_for: file, import, mcp:X as is; chat by its role; the
+# agent's distilled facts are the user's, its other writes a tool's; the rest the user's).
+# Model-written records the user had promoted by hand count as confirmed.
+_BACKFILL_AUTHOR = """
+UPDATE memories SET author = CASE
+    WHEN source IN ('file', 'import') OR source LIKE 'mcp:%' THEN source
+    WHEN source = 'chat' AND json_valid(metadata)
+         AND json_extract_string(metadata, '$.role') = 'assistant' THEN 'assistant'
+    WHEN source = 'agent' AND json_valid(metadata)
+         AND json_extract_string(metadata, '$.distilled_from') IS NOT NULL THEN 'user'
+    WHEN source = 'agent' THEN 'tool'
+    ELSE 'user' END
+WHERE author IS NULL
+"""
+_BACKFILL_CONFIRMED = """
+UPDATE memories SET metadata = json_merge_patch(
+    metadata, '{"confirmed": {"by": "user", "how": "promote"}}')::VARCHAR
+WHERE author IN ('assistant', 'tool') AND json_valid(metadata) AND id IN (
+    SELECT record_id FROM memory_history
+    WHERE actor = 'user' AND action IN ('promote', 'merge'))
+"""
+
+MIGRATIONS += (
+    Migration(
+        7,
+        "provenance: the author of each memory",
+        (
+            "ALTER TABLE memories ADD COLUMN IF NOT EXISTS author VARCHAR",
+            _BACKFILL_AUTHOR,
+            _BACKFILL_CONFIRMED,
         ),
     ),
 )

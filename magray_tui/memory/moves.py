@@ -12,7 +12,7 @@ from magray_tui.memory import lifecycle as lc
 from magray_tui.memory import mutations as ops
 from magray_tui.memory import supersede as sup
 from magray_tui.memory.core import MemoryCore
-from magray_tui.memory.records import Layer, MemoryError_, Record, State
+from magray_tui.memory.records import MODEL_AUTHORS, Layer, MemoryError_, Record, State
 from magray_tui.memory.repository_writes import Writes
 
 ORDER = [Layer.INTERACT, Layer.INSIGHTS, Layer.ASSETS]
@@ -39,8 +39,16 @@ def move(
         return core.repo.get(record.id)
     link = probe.supersede if probe is not None and probe.action == "supersede" else None
 
+    # A user who promotes model-written text vouches for it (a policy's move does not).
+    confirms = up and actor == "user" and record.needs_confirmation
+    details: dict[str, Any] = {"features": features, "layer_since": record.layer_since.isoformat()}
+    if confirms:
+        details["confirmed"] = True
+
     def write(w: Writes) -> None:
         w.move_many([record.seq], target.value)
+        if confirms:
+            w.update(record.seq, {"metadata": confirmed_metadata(core, record, actor, word)})
         w.history(
             record.id,
             word,
@@ -48,7 +56,7 @@ def move(
             to_layer=target.value,
             actor=actor,
             reason=f"{word}d by the {actor}",
-            details={"features": features, "layer_since": record.layer_since.isoformat()},
+            details=details,
         )
         if link:  # the promoted record changes a value of its neighbour: one commit
             older, newer = core.repo.get(link["older"]), core.repo.get(link["newer"])
@@ -56,6 +64,40 @@ def move(
 
     core.commit(write)
     return core.repo.get(record.id)
+
+
+def confirmed_metadata(core: MemoryCore, record: Record, actor: str, how: str) -> dict[str, Any]:
+    mark = {"by": actor, "how": how, "at": core.clock().isoformat(timespec="seconds")}
+    return {**record.metadata, "confirmed": mark}
+
+
+def confirm(core: MemoryCore, ref: str, *, how: str = "thumbs-up", actor: str = "user") -> Record:
+    """The user vouches for a record (a thumbs-up on a reply): model-written text becomes
+    knowledge that may ground answers and be promoted. Undoable; a training example."""
+    record = ops.live(core, ref)
+    if isinstance(record.metadata.get("confirmed"), dict):
+        return record
+    core.require_writable()
+    features = lc.features_of(core, record)
+    who = "the assistant's" if record.author in MODEL_AUTHORS else "a"
+
+    def write(w: Writes) -> None:
+        w.update(record.seq, {"metadata": confirmed_metadata(core, record, actor, how)})
+        w.history(
+            record.id,
+            "confirm",
+            actor=actor,
+            reason=f"{who} text confirmed by the {actor} ({how})",
+            details={"features": features},
+        )
+
+    core.commit(write)
+    return core.repo.get(record.id)
+
+
+def _unconfirm(w: Writes, record: Record) -> None:
+    metadata = {k: v for k, v in record.metadata.items() if k != "confirmed"}
+    w.update(record.seq, {"metadata": metadata})
 
 
 def _probe(core: MemoryCore, record: Record, layer: Layer) -> lc.Action:
@@ -140,6 +182,7 @@ def undo(core: MemoryCore, ref: str) -> str:
         "set-importance",
         "superseded",
         "supersedes",
+        "confirm",
     )
     if action not in known and not (action == "edit" and "previous_text" in details):
         raise MemoryError_(f"the last action on {record.id} ({action}) cannot be undone")
@@ -170,7 +213,12 @@ def _reverse(
         if details.get("layer_since"):
             fields["layer_since"] = datetime.fromisoformat(details["layer_since"])
         w.update(record.seq, fields)
+        if details.get("confirmed"):
+            _unconfirm(w, record)
         return f"moved back to {row['from_layer']}"
+    if action == "confirm":
+        _unconfirm(w, record)
+        return "no longer confirmed"
     if action in ("forget", "expire"):
         if record.state is not State.LIVE:
             ops.restore(core, record)

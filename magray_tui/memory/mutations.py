@@ -119,9 +119,14 @@ def update(core: MemoryCore, ref: str, changes: dict[str, Any], actor: str = "us
         "metadata": record.metadata,
         "session": record.session,
         "source": record.source,
+        "author": record.author,
         "created_at": record.created_at,
     }
     merged.update({k: v for k, v in changes.items() if v is not None})
+    confirmed = record.metadata.get("confirmed") if isinstance(record.metadata, dict) else None
+    if confirmed is not None and isinstance(merged["metadata"], dict):
+        # New metadata from an edit does not undo the user's confirmation.
+        merged["metadata"] = {**merged["metadata"], "confirmed": confirmed}
     if "tags" in changes and changes["tags"] is not None:
         merged["tags"] = list(changes["tags"])
     row = prepare(core, merged, default_source=record.source)

@@ -15,7 +15,18 @@ from magray_tui.config import PromotionSettings
 from magray_tui.memory.records import Layer
 
 # What the policies see, each scaled to about [0, 1].
-FEATURES = ("relevance", "frequency", "recency", "breadth", "importance", "age", "length")
+# `unconfirmed`: 1 for model-written text (author assistant or tool) the user never confirmed;
+# the learned model weighs it like any feature, the default policy never promotes such text.
+FEATURES = (
+    "relevance",
+    "frequency",
+    "recency",
+    "breadth",
+    "importance",
+    "age",
+    "length",
+    "unconfirmed",
+)
 # The default score: mean retrieval relevance, how often and how lately it was read, in how
 # many distinct sessions (breadth: used in several contexts means durable), and importance.
 # (The original used 0.4 score + 0.3 ln(1+accesses) + 0.2 recency + 0.1 age; age alone says
@@ -53,6 +64,7 @@ def feature_matrix(raw: dict[str, Any], now: datetime) -> np.ndarray:
     out[:, 4] = np.clip(np.asarray(raw["importance"], dtype=np.float64), 0, 1)
     out[:, 5] = np.clip(age_days / 30.0, 0, 1)
     out[:, 6] = np.minimum(np.log1p(raw["chars"].astype(np.float64)) / np.log(2001.0), 1.0)
+    out[:, 7] = np.asarray(raw["unconfirmed"], dtype=bool).astype(np.float64)
     return out
 
 
@@ -128,8 +140,9 @@ def examples_matrix(decisions: list[dict[str, Any]]) -> tuple[np.ndarray, np.nda
 def train(decisions: list[dict[str, Any]], cfg: PromotionSettings, now: datetime) -> LearnedPolicy:
     x, y, layers = examples_matrix(decisions)
     n = len(y)
+    # The feature names are part of it: a model saved for other features is retrained.
     fingerprint = hashlib.sha1(
-        json.dumps(decisions, sort_keys=True, default=str).encode()
+        json.dumps([FEATURES, decisions], sort_keys=True, default=str).encode()
     ).hexdigest()
     policy = LearnedPolicy(
         examples=n, positives=int(y.sum()), trained_at=now.isoformat(), fingerprint=fingerprint

@@ -13,7 +13,9 @@ from typing import Any
 from magray_tui.errors import DataError, StoreDamaged, StoreLocked
 
 __all__ = [
+    "AUTHORS",
     "LAYERS",
+    "MODEL_AUTHORS",
     "SEARCH_MODES",
     "SOURCES",
     "Filters",
@@ -25,9 +27,11 @@ __all__ = [
     "State",
     "StoreDamaged",
     "StoreLocked",
+    "author_for",
     "to_utc_naive",
     "utc_now",
     "utcnow",
+    "valid_author",
 ]
 
 
@@ -55,6 +59,35 @@ SOURCES = ("chat", "file", "manual", "agent", "import")
 # A write made by an MCP client names it: "mcp:claude-code" (see magray_tui/mcp).
 CLIENT_SOURCE = re.compile(r"^mcp:[a-z0-9][a-z0-9._-]{0,39}$")
 SEARCH_MODES = ("hybrid", "vector", "keyword")
+
+# Who wrote a record's text (its provenance; `source` says how it arrived): the user (typed,
+# /remember, `memory add`), the assistant (its chat replies), a tool the model called, a
+# file (ingest), an import, an MCP client ("mcp:claude-code"), a person on a shared server
+# ("alice@laptop", set by the server backend).
+AUTHORS = ("user", "assistant", "tool", "file", "import")
+# Text a model wrote is conversation, not knowledge, until the user confirms it (pin,
+# promote, thumbs-up): it does not ground answers and the default policy never promotes it.
+MODEL_AUTHORS = frozenset({"assistant", "tool"})
+_USER_AT_HOST = re.compile(r"^[a-z0-9._-]{1,64}@[a-z0-9._-]{1,253}$")
+
+
+def valid_author(value: str) -> bool:
+    return value in AUTHORS or bool(CLIENT_SOURCE.match(value) or _USER_AT_HOST.match(value))
+
+
+def author_for(source: str, metadata: dict[str, Any] | None = None) -> str:
+    """The author a write without an explicit one gets, from how it arrived (the same rule
+    migration 7 used to fill the column for older records)."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    if source in ("file", "import") or CLIENT_SOURCE.match(source):
+        return source
+    if source == "chat":
+        return "assistant" if metadata.get("role") == "assistant" else "user"
+    if source == "agent":
+        # A fact distilled from the user's own message is the user's statement; anything
+        # else the agent stored came through a tool the model called.
+        return "user" if metadata.get("distilled_from") else "tool"
+    return "user"
 
 
 # A memory operation that cannot be done; the message is meant for the user. The same
@@ -128,6 +161,19 @@ class Record:
     valid_until: datetime | None = None
     superseded_by: str | None = None
     seq: int = 0  # internal integer key (vector index label); not shown to users
+    author: str = "user"
+
+    @property
+    def confirmed(self) -> bool:
+        """Pinned, or confirmed by the user once (promoted by hand, a thumbs-up):
+        `metadata["confirmed"]` keeps who, how and when."""
+        metadata = self.metadata if isinstance(self.metadata, dict) else {}
+        return self.pinned or isinstance(metadata.get("confirmed"), dict)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Model-written text nobody confirmed: it grounds nothing and is not promoted."""
+        return self.author in MODEL_AUTHORS and not self.confirmed
 
     @property
     def location(self) -> str | None:
@@ -148,6 +194,8 @@ class Record:
             "kind": self.kind,
             "tags": list(self.tags),
             "source": self.source,
+            "author": self.author,
+            "confirmed": self.confirmed,
             "session": self.session,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
@@ -202,11 +250,18 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     state: State | None = State.LIVE
+    authors: tuple[str, ...] | None = None
 
     @property
     def empty(self) -> bool:
         return not (
-            self.layers or self.kinds or self.tags or self.session or self.since or self.until
+            self.layers
+            or self.kinds
+            or self.tags
+            or self.session
+            or self.since
+            or self.until
+            or self.authors
         )
 
     def key(self) -> tuple[Any, ...]:
@@ -218,6 +273,7 @@ class Filters:
             self.since,
             self.until,
             self.state,
+            self.authors,
         )
 
 
@@ -232,6 +288,7 @@ def add_item(
     metadata: dict[str, Any] | None,
     importance: float,
     pinned: bool,
+    author: str | None = None,
 ) -> dict[str, Any]:
     """The item `add_many` takes for one `add(...)` call (the service and the host proxy
     build it the same way; numpy-free, so a thin client can use it)."""
@@ -246,4 +303,5 @@ def add_item(
         "metadata": metadata,
         "importance": importance,
         "pinned": pinned,
+        "author": author,
     }

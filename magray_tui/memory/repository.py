@@ -41,6 +41,9 @@ WITH acc AS (
 )
 SELECT m.seq, m.id, m.layer, m.created_at, m.layer_since, m.last_access, m.access_count,
        m.importance, m.pinned, length(m.text) AS chars,
+       CASE WHEN m.author IN ('assistant', 'tool') AND NOT m.pinned  -- JSON read only then
+            THEN NOT json_valid(m.metadata) OR json_extract(m.metadata, '$.confirmed') IS NULL
+            ELSE false END AS unconfirmed,
        coalesce(acc.sessions, 0) AS sessions, coalesce(acc.rel, 0) AS rel,
        coalesce(moves.n, 0) AS moves_today
 FROM memories m
@@ -196,8 +199,8 @@ class MemoryRepository:
         return int(row[0][0]) if row else 0
 
     def facets(self, filters: Filters, top_tags: int = 30) -> dict[str, list[tuple[str, int]]]:
-        """Kinds (all, most common first) and the `top_tags` most common tags of the
-        records `filters` allows: the choices the memory browser's filters offer."""
+        """Kinds and authors (all, most common first) and the `top_tags` most common tags
+        of the records `filters` allows: the choices the memory browser's filters offer."""
         where, args = filters_sql(filters)
         cur = self._cur()
         kinds = cur.execute(
@@ -210,9 +213,15 @@ class MemoryRepository:
             f"WHERE {where}) GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
             [*args, int(top_tags)],
         ).fetchall()
+        authors = cur.execute(
+            f"SELECT author, count(*) AS n FROM memories WHERE {where} "
+            "GROUP BY author ORDER BY n DESC, author",
+            args,
+        ).fetchall()
         return {
             "kinds": [(str(k), int(n)) for k, n in kinds],
             "tags": [(str(t), int(n)) for t, n in tags],
+            "authors": [(str(a or "user"), int(n)) for a, n in authors],
         }
 
     # ---- change log (for the indexes) ----------------------------------------------------
@@ -306,7 +315,8 @@ class MemoryRepository:
         """The user's own promote / demote / pin / forget decisions with the features then."""
         rows = self._cur().execute(
             "SELECT record_id, action, details FROM memory_history WHERE actor = 'user' "
-            "AND action IN ('promote', 'merge', 'demote', 'pin', 'forget') ORDER BY hid"
+            "AND action IN ('promote', 'merge', 'demote', 'pin', 'confirm', 'forget') "
+            "ORDER BY hid"
         )
         out = []
         for record_id, action, details in rows.fetchall():

@@ -16,7 +16,7 @@ from magray_tui.memory.records import Filters, Layer, Record, State
 RECORD_COLUMNS = (
     "seq, id, layer, text, kind, tags, source, session, created_at, updated_at, layer_since, "
     "last_access, access_count, importance, pinned, content_hash, metadata, state, forgotten_at, "
-    "merged_into, valid_until, superseded_by"
+    "merged_into, valid_until, superseded_by, author"
 )
 N_RECORD_COLUMNS = RECORD_COLUMNS.count(",") + 1
 UPDATABLE = frozenset(
@@ -69,6 +69,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
         merged_into,
         valid_until,
         superseded_by,
+        author,
     ) = row
     try:
         meta = json.loads(metadata) if metadata else {}
@@ -97,6 +98,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
         valid_until=valid_until,
         superseded_by=superseded_by,
         seq=int(seq),
+        author=author or "user",
     )
 
 
@@ -118,6 +120,7 @@ def prepared_to_record(row: dict[str, Any], seq: int) -> Record:
         content_hash=row["content_hash"],
         metadata=row["metadata"],
         seq=seq,
+        author=row["author"],
     )
 
 
@@ -144,6 +147,7 @@ def insert_columns(
         "kind": obj(r["kind"] for r in rows),
         "tags": obj(list(r["tags"]) for r in rows),
         "source": obj(r["source"] for r in rows),
+        "author": obj(r["author"] for r in rows),
         "session": obj(r.get("session") for r in rows),
         "created_at": obj(r["created_at"] for r in rows),
         "updated_at": obj(r.get("updated_at") or now for r in rows),
@@ -181,6 +185,9 @@ def filters_sql(filters: Filters) -> tuple[str, list[Any]]:
     if filters.tags:
         where.append("list_has_all(tags, ?::VARCHAR[])")
         args.append(list(filters.tags))
+    if filters.authors:
+        where.append(f"author IN ({', '.join('?' * len(filters.authors))})")
+        args.extend(filters.authors)
     if filters.session:
         where.append("session = ?")
         args.append(filters.session)

@@ -69,11 +69,12 @@ class Writes:
         cur.register("_new_rows", insert_columns(rows, seqs, revs, self.now))
         try:
             cur.execute(
-                "INSERT INTO memories (seq, id, layer, text, kind, tags, source, session, "
-                "created_at, updated_at, layer_since, access_count, importance, pinned, "
-                "content_hash, metadata, state, rev) SELECT seq, id, layer, text, kind, "
-                "tags::VARCHAR[], source, session, created_at, updated_at, layer_since, 0, "
-                "importance, pinned, content_hash, metadata, 'live', rev FROM _new_rows"
+                "INSERT INTO memories (seq, id, layer, text, kind, tags, source, author, "
+                "session, created_at, updated_at, layer_since, access_count, importance, "
+                "pinned, content_hash, metadata, state, rev) SELECT seq, id, layer, text, "
+                "kind, tags::VARCHAR[], source, author, session, created_at, updated_at, "
+                "layer_since, 0, importance, pinned, content_hash, metadata, 'live', rev "
+                "FROM _new_rows"
             )
         finally:
             cur.unregister("_new_rows")

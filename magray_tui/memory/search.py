@@ -188,6 +188,10 @@ class Retriever:
             kw = self.indexes.keywords.search(
                 keyword_query(query), depth, None if filters.empty else filters, prefix=prefix
             )
+            if filters.authors:
+                # The keyword index holds no author: keep the hits the store allows.
+                allowed_set = self.allowed_seqs(filters)[1]
+                kw = [(seq, score) for seq, score in kw if seq in allowed_set]
             lists.append(("keyword", kw, settings.keyword_weight))
         if mode == "hybrid":
             fused = rrf(lists, settings.rrf_k)

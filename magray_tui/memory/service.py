@@ -31,7 +31,6 @@ from magray_tui.memory.records import (
     Record,
     State,
     add_item,
-    to_utc_naive,
     utcnow,
 )
 from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
@@ -161,11 +160,10 @@ class MemoryService:
         metadata: dict[str, Any] | None = None,
         importance: float = 0.5,
         pinned: bool = False,
+        author: str | None = None,  # default: what `source` implies (records.author_for)
     ) -> str:
-        item = add_item(
-            text, layer, kind, tags, session, source, created_at, metadata, importance, pinned
-        )
-        return self.add_many([item])[0]
+        args = (text, layer, kind, tags, session, source, created_at, metadata, importance)
+        return self.add_many([add_item(*args, pinned, author=author)])[0]
 
     def add_many(
         self,
@@ -248,6 +246,7 @@ class MemoryService:
         count_access: bool = True,
         reader_session: str | None = None,
         prefix: bool = False,
+        authors: Sequence[str] | None = None,
     ) -> list[Hit]:
         """Hybrid (or vector / keyword) search. `prefix`: the last word also matches as a
         prefix (search-as-you-type in the Memory pane; not for the agent or the CLI)."""
@@ -258,7 +257,7 @@ class MemoryService:
         query = item_rules.as_text(query)
         if not query.strip():
             return []
-        filters = self.filters(layers, kinds, tags, session, since, until)
+        filters = self.filters(layers, kinds, tags, session, since, until, authors=authors)
         with metrics.timer("search"):
             hits = self.core.retriever.search(query, k, filters, mode, prefix=prefix)
         if count_access and hits:
@@ -276,16 +275,9 @@ class MemoryService:
         since=None,
         until=None,
         state: State | None = State.LIVE,
+        authors=None,
     ) -> Filters:
-        return Filters(
-            layers=tuple(Layer.parse(x) for x in layers) if layers else None,
-            kinds=tuple(str(x).lower() for x in kinds) if kinds else None,
-            tags=item_rules.normalize_tags(list(tags)) or None if tags else None,
-            session=session or None,
-            since=to_utc_naive(since),
-            until=to_utc_naive(until),
-            state=state,
-        )
+        return item_rules.filters_of(layers, kinds, tags, session, since, until, state, authors)
 
     def list(
         self,
@@ -300,16 +292,17 @@ class MemoryService:
         order: str = "created_at DESC",
         limit: int = 50,
         offset: int = 0,
+        authors=None,
     ) -> list[Record]:
         state = State.FORGOTTEN if forgotten else State.LIVE
-        f = self.filters(layers, kinds, tags, session, since, until, state=state)
+        f = self.filters(layers, kinds, tags, session, since, until, state=state, authors=authors)
         return self.core.repo.list(f, order=order, limit=limit, offset=offset)
 
     def facets(
         self, layers=None, *, forgotten: bool = False, top_tags: int = 30
     ) -> dict[str, list[tuple[str, int]]]:
-        """`{"kinds": [(kind, n), ...], "tags": [(tag, n), ...]}`, most common first (the
-        tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
+        """`{"kinds": [(kind, n), ...], "tags": [...], "authors": [...]}`, most common first
+        (the tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
         state = State.FORGOTTEN if forgotten else State.LIVE
         return self.core.repo.facets(self.filters(layers, state=state), top_tags=top_tags)
 
@@ -352,6 +345,10 @@ class MemoryService:
 
     def pin(self, ref: str, pinned: bool = True) -> Record:
         return moves.set_pinned(self.core, ref, pinned)
+
+    def confirm(self, ref: str, *, how: str = "thumbs-up") -> Record:
+        """The user vouches for a record (see `moves.confirm`)."""
+        return moves.confirm(self.core, ref, how=how)
 
     def set_importance(self, ref: str, value: float) -> Record:
         return moves.set_importance(self.core, ref, value)

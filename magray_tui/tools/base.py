@@ -83,6 +83,7 @@ class Prepared:
     execute: Callable[[], ToolResult]
     needs_asking: bool = True  # False when the call would change nothing (an identical write)
     also: tuple[tuple[str, ...], ...] = ()
+    approved: bool = False  # set by the registry when the user said yes to `confirmation`
 
 
 @dataclass(frozen=True)

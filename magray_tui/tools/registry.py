@@ -184,4 +184,5 @@ class ToolRegistry:
                     f"the user declined: {prepared.confirmation.title}",
                     one_line(f"declined: {prepared.confirmation.title}", 160),
                 )
+            prepared.approved = True
         return prepared.execute()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from magray_tui.tools.base import (
@@ -63,9 +64,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def _calling(fn: Any) -> Any:
     """Run a tool body, turning a service's user-facing errors into ToolError."""
 
-    def wrapped(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    def wrapped(ctx: ToolContext, args: dict[str, Any], **kw: Any) -> ToolResult:
         try:
-            return fn(ctx, args)
+            return fn(ctx, args, **kw)
         except _user_errors() as exc:
             raise ToolError(one_line(str(exc), 200)) from None
 
@@ -83,9 +84,11 @@ def _search(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     for n, hit in enumerate(hits, 1):
         rec = hit.record
         tags = f" tags={','.join(rec.tags)}" if rec.tags else ""
+        # The model learns which hits are its own unconfirmed words, not established facts.
+        by = f"{rec.author}, unconfirmed" if rec.needs_confirmation else rec.author
         lines.append(
             f"{n}. [{rec.layer.value}] {rec.text.strip()}\n   (id {rec.id}, "
-            f"score {hit.score:.3f}, kind {rec.kind}{tags})"
+            f"score {hit.score:.3f}, kind {rec.kind}, by {by}{tags})"
         )
     body, cut = clip("\n".join(lines), ctx.cap)
     body += "\n[output truncated]" if cut else ""
@@ -93,14 +96,20 @@ def _search(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
 
 @_calling
-def _add(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+def _add(ctx: ToolContext, args: dict[str, Any], approved: bool = False) -> ToolResult:
     memory = _service(ctx.memory, "memory")  # type: ignore[arg-type]
+    # The model's text: it grounds nothing until the user confirms it. A user who approved
+    # this exact text in the confirmation (policy "ask", the default) did.
+    when = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    confirmed = {"confirmed": {"by": "user", "how": "approved", "at": when}}
     ref = memory.add(
         args["text"],
         layer=args.get("layer", "insights"),
         kind=args.get("kind", "note"),
         tags=args.get("tags", []),
         source="agent",
+        author="tool",
+        metadata=confirmed if approved else None,
     )
     layer = args.get("layer", "insights")
     return ToolResult(True, f"stored memory {ref} in {layer}", f"remembered in {layer}: {ref}")
@@ -133,11 +142,12 @@ def _add_prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:
     layer = args.get("layer", "insights")
     tags = ", ".join(args.get("tags", [])) or "none"
     detail = f"layer: {layer}\nkind: {args.get('kind', 'note')}\ntags: {tags}\n\n{text}"
-    return Prepared(
+    prepared = Prepared(
         (text,),
         Confirmation("add_memory", f"Remember in {layer}: {one_line(text, 60)}", detail),
-        lambda: _add(ctx, args),
+        lambda: _add(ctx, args, approved=prepared.approved),
     )
+    return prepared
 
 
 def _task_prepare(ctx: ToolContext, args: dict[str, Any]) -> Prepared:

@@ -138,7 +138,9 @@ async def test_empty_text_is_refused_in_the_editor(make_app, seeded_settings):
 
 async def test_markup_in_a_record_renders_literally(make_app, seeded_settings):
     app = make_app(seeded_settings)
-    async with app.run_test(size=(140, 36)) as pilot:
+    # Wide enough for the whole 43-character text in the table's memory column (the
+    # results take 3/5 of the width, less the layer, by, match, age and reads columns).
+    async with app.run_test(size=(160, 36)) as pilot:
         await wait_for_results(pilot)
         await search(pilot, "literal markup test")
         await wait_until(pilot, lambda: result_ids(app)[:1] == ["m-markup"])

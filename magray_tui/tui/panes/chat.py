@@ -59,10 +59,12 @@ class ChatPane(ChatEvents, Pane):
     SUMMARY = (
         "Chat with the agent. Each message is grounded on your memories (shown, collapsible, "
         "above the reply) and stored in Interact. Enter sends, Shift+Enter or Ctrl+J adds a "
-        "line, Up/Down recall earlier prompts, Esc cancels a reply. /help lists the slash "
-        "commands (/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
+        'line, Up/Down recall earlier prompts, Esc cancels a reply. "Remember that …" stores a '
+        "fact of yours in Insights. The model's replies ground later answers only after a "
+        "thumbs-up: Ctrl+Up selects a reply, + confirms it. /help lists the slash commands "
+        "(/remember, /search, /task, /plan, /read, /run, /model, /system, /export…)."
     )
-    KEYMAP_EXTRA = (ChatEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
+    KEYMAP_EXTRA = (ChatEntry, AssistantEntry, ChatSessionsScreen, ChatSearchScreen, ConfirmAction)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_turn", "Cancel reply", id="chat.cancel"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
@@ -129,12 +131,13 @@ class ChatPane(ChatEvents, Pane):
         self.focus_now(self.input)
 
     def help_info(self, keymap: dict[str, str]) -> HelpInfo:
-        """The pane's keys plus those of a selected message (c, b), even before one exists."""
+        """The pane's keys plus those of a selected message (c, b, + on a reply), even
+        before one exists."""
         info = super().help_info(keymap)
         seen = {k.binding_id for k in info.keys}
         extra = [
             HelpKey(key_display(self.app, b, keymap), b.description, b.id)
-            for b in ChatEntry.BINDINGS
+            for b in (*ChatEntry.BINDINGS, *AssistantEntry.BINDINGS)
             if isinstance(b, Binding) and b.id and b.id not in seen
         ]
         return replace(info, keys=(*info.keys, *extra))
@@ -164,10 +167,11 @@ class ChatPane(ChatEvents, Pane):
             else:
                 session = sessions.latest() or sessions.create()
             messages = sessions.messages(session.id) if session else []
+            confirmed = agent.confirmed_replies(history_window(messages, None))
             info = agent.model_info()
-        self.app.call_from_thread(self._prepared, agent, session, messages, info)
+        self.app.call_from_thread(self._prepared, agent, session, messages, info, confirmed)
 
-    async def _prepared(self, agent: Agent, session, messages, info) -> None:
+    async def _prepared(self, agent: Agent, session, messages, info, confirmed) -> None:
         self.call_after_refresh(freeze_heap)  # litellm and the model are loaded now
         from magray_tui.agent.slash import COMMANDS
 
@@ -175,7 +179,7 @@ class ChatPane(ChatEvents, Pane):
         self.input.commands = {name: c.usage for name, c in COMMANDS.items()}
         self.model_label = info.label
         self.offline = info.offline
-        await self.show_session(session, messages)
+        await self.show_session(session, messages, confirmed=confirmed)
         self.warm_search()
 
     @work(thread=True, exclusive=True, group="chat-search-warm", exit_on_error=False)
@@ -188,10 +192,15 @@ class ChatPane(ChatEvents, Pane):
         run_low_priority(sessions.prepare_search, "magray-chat-index")
 
     async def show_session(
-        self, session: ChatSession | None, messages: list[ChatMessage], at: int | None = None
+        self,
+        session: ChatSession | None,
+        messages: list[ChatMessage],
+        at: int | None = None,
+        confirmed: frozenset[int] = frozenset(),
     ) -> None:
         """Show `session`: its latest messages, or those around message `at` (scrolled to
-        and selected: a chat search's match)."""
+        and selected: a chat search's match); `confirmed`: the ids of the replies the user
+        gave a thumbs-up (marked)."""
         self.session = session
         self._reply = None
         self.set_status("")  # "reply failed" belonged to the session left
@@ -208,7 +217,7 @@ class ChatPane(ChatEvents, Pane):
                     "model (and its API key in the environment) in config.toml."
                 )
             await log_view.mount(Static(Text(hint), id="chat-empty"))
-        await self.mount_history(history_window(messages, at))
+        await self.mount_history(history_window(messages, at), confirmed)
         self.refresh_top()
         target = next((e for e in self.query(ChatEntry) if entry_message_id(e) == at), None)
         if target is None:
@@ -310,6 +319,26 @@ class ChatPane(ChatEvents, Pane):
             if cancel is not None and cancel.is_set():
                 return False
         return answer[0]
+
+    # ---- thumbs-up -----------------------------------------------------------------------
+    @on(AssistantEntry.Confirmed)
+    def confirm_reply(self, event: AssistantEntry.Confirmed) -> None:
+        event.stop()
+        if self.agent is not None and self.session is not None:
+            self._confirm_reply(event.entry, self.session.id, event.message_id)
+
+    @work(thread=True, group="chat-confirm", exit_on_error=False)
+    def _confirm_reply(self, entry: AssistantEntry, session_id: str, message_id: int) -> None:
+        assert self.agent is not None
+        record = self.agent.confirm_reply(session_id, message_id)
+        self.app.call_from_thread(self._reply_confirmed, entry, record.id)
+
+    def _reply_confirmed(self, entry: AssistantEntry, record_id: str) -> None:
+        entry.mark_confirmed()
+        self.notify(
+            f"reply confirmed (memory {record_id}): it may ground later answers and be promoted"
+        )
+        self._others_may_have_changed()
 
     # ---- actions -------------------------------------------------------------------------
     def action_cancel_turn(self) -> None:
@@ -439,7 +468,8 @@ class ChatPane(ChatEvents, Pane):
         else:
             session = sessions.get(sid or "")
         messages = sessions.messages(session.id)
-        self.app.call_from_thread(self.show_session, session, messages, at)
+        confirmed = self.agent.confirmed_replies(history_window(messages, at))
+        self.app.call_from_thread(self.show_session, session, messages, at, confirmed)
 
     def palette_commands(self) -> list[PaletteCommand]:
         if self.agent is None:
@@ -480,7 +510,11 @@ class ChatPane(ChatEvents, Pane):
         if event.worker.group == "chat-search-warm":  # Ctrl+F will do it (and report it)
             log.warning("indexing the chats for search failed: %s", event.worker.error)
             return
-        what = {"chat-turn": "Chat reply", "chat-prepare": "Chat"}.get(event.worker.group, "Chat")
+        what = {
+            "chat-turn": "Chat reply",
+            "chat-prepare": "Chat",
+            "chat-confirm": "Thumbs-up",
+        }.get(event.worker.group, "Chat")
         if event.worker.group == "chat-turn":
             self.turn_running = False
         report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)

@@ -100,6 +100,8 @@ class ChatEvents:
         if self._reply is None and event.status in ("cancelled", "error") and event.message:
             self._reply = AssistantEntry(short_label(self.model_label), "")
             await self.log_view.mount(self._reply)
+        if self._reply is not None and event.message is not None:
+            self._reply.message_id = event.message.id
         await self._close_reply(event.status, line, event.error)
         status = {"cancelled": "reply cancelled", "error": "reply failed"}.get(event.status, "")
         self.set_status(status)  # type: ignore[attr-defined]
@@ -140,7 +142,9 @@ class ChatEvents:
         )
         self.app.call_from_thread(self._others_may_have_changed)  # type: ignore[attr-defined]
 
-    async def mount_history(self, messages: list[ChatMessage]) -> None:
+    async def mount_history(
+        self, messages: list[ChatMessage], confirmed: frozenset[int] = frozenset()
+    ) -> None:
         widgets: list[Any] = []
         for msg in messages:
             shown = len(widgets)
@@ -150,6 +154,7 @@ class ChatEvents:
                 if msg.memories:
                     widgets.append(MemoriesEntry(msg.memories, 0))
                 entry = AssistantEntry(msg.model or "assistant", msg.content)
+                entry.message_id = msg.id
                 entry.stored_status = msg.status  # type: ignore[attr-defined]
                 entry.stored_usage = usage_line(msg.usage)  # type: ignore[attr-defined]
                 widgets.append(entry)
@@ -175,6 +180,8 @@ class ChatEvents:
         for widget in widgets:
             if isinstance(widget, AssistantEntry):
                 await widget.finish(widget.stored_status, widget.stored_usage)  # type: ignore[attr-defined]
+                if widget.message_id in confirmed:
+                    widget.mark_confirmed()
             elif isinstance(widget, ToolEntry):
                 ok, summary = widget.stored_outcome  # type: ignore[attr-defined]
                 widget.finish(ok, summary, widget.stored_output)  # type: ignore[attr-defined]

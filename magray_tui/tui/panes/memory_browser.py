@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 RELOAD_EVERY_S = 2.0  # changes written elsewhere reload what is shown at most this often
 DEBOUNCE_S = 0.06  # a pause between keys of a fast typist is ~60 ms or more
+AUTHOR_PICKER_WIDTH = 140  # narrower, the search box would shrink under ~30 cells
 AGE_TICK_S = 30.0  # the age column is redrawn this often, without a new query
 
 
@@ -75,6 +76,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         Binding("l", "cycle('layer')", "Next layer filter", show=False, id="memory.layer"),
         Binding("k", "cycle('kind')", "Next kind filter", show=False, id="memory.kind"),
         Binding("g", "cycle('tag')", "Next tag filter", show=False, id="memory.tag"),
+        Binding("h", "cycle('author')", "Next author filter", show=False, id="memory.author"),
         Binding("m", "cycle('mode')", "Next search mode", show=False, id="memory.mode"),
         Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
         Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
@@ -90,9 +92,12 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
     MemoryBrowser #memory-toolbar { height: 3; }
     MemoryBrowser #memory-query { width: 1fr; }
     MemoryBrowser #memory-toolbar Select { width: 18; }
-    MemoryBrowser #memory-toolbar #memory-kind, MemoryBrowser #memory-toolbar #memory-tag {
+    MemoryBrowser #memory-toolbar #memory-kind, MemoryBrowser #memory-toolbar #memory-tag,
+    MemoryBrowser #memory-toolbar #memory-author {
         width: 17;
     }
+    MemoryBrowser #memory-toolbar #memory-author { display: none; }
+    MemoryBrowser.-roomy #memory-toolbar #memory-author { display: block; }
     .-narrow MemoryBrowser #memory-toolbar #memory-mode,
     .-narrow MemoryBrowser #memory-toolbar #memory-sort { display: none; }
     MemoryBrowser #memory-body { height: 1fr; }
@@ -170,6 +175,10 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.call_after_refresh(self._build_workspace)
         self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw_rows())
         self.set_interval(AGE_TICK_S, self.tick_ages, name="memory-ages")
+
+    def on_resize(self) -> None:
+        # The author picker only where the search box keeps room; h cycles it anyway.
+        self.set_class(self.size.width >= AUTHOR_PICKER_WIDTH, "-roomy")
 
     def on_unmount(self) -> None:
         self.stop_ingest_work()

@@ -1,8 +1,9 @@
-"""The memory browser's filter and order pickers: layer, kind, tag, search mode, sort.
+"""The memory browser's filter and order pickers: layer, kind, tag, author, search mode,
+sort.
 
-Layer, mode and sort are fixed lists; the kinds and tags on offer come from the store
-(every kind, the most common tags), loaded in a worker when the store opens and again
-after each change, so a new kind or tag shows up without a restart.
+Layer, mode and sort are fixed lists; the kinds, tags and authors on offer come from the
+store (every kind and author, the most common tags), loaded in a worker when the store opens
+and again after each change, so a new kind, tag or MCP client shows up without a restart.
 """
 
 from __future__ import annotations
@@ -31,19 +32,21 @@ else:
     _Base = object
 
 # In toolbar order; the query request takes each of them by name.
-FILTERS = ("layer", "kind", "tag", "mode", "sort")
+FILTERS = ("layer", "kind", "tag", "author", "mode", "sort")
 FIXED_CHOICES = {"layer": LAYER_CHOICES, "mode": MODE_CHOICES, "sort": SORT_CHOICES}
 TOP_TAGS = 30
 PROMPTS = {
     "layer": {ANY: "all layers"},
     "kind": {ANY: "any kind"},
     "tag": {ANY: "any tag"},
+    "author": {ANY: "by anyone"},
     "sort": {"score": "by score", "date": "by date", "accesses": "by reads"},
 }
 TOOLTIPS = {
     "layer": "Layer filter (l)",
     "kind": "Kind filter (k): the kinds in the store",
     "tag": f"Tag filter (g): the {TOP_TAGS} most common tags",
+    "author": "Author filter (h): who wrote it (you, the assistant, a file, an MCP client…)",
     "mode": "Search mode (m)",
     "sort": "Sort order (s)",
 }
@@ -80,6 +83,7 @@ class MemoryFilters(_Base):
             **FIXED_CHOICES,
             "kind": facets.get("kind", (ANY,)),
             "tag": facets.get("tag", (ANY,)),
+            "author": facets.get("author", (ANY,)),
         }
 
     def filter_values(self) -> dict[str, str]:
@@ -94,10 +98,10 @@ class MemoryFilters(_Base):
     def on_memory_filters_facets_loaded(self, message: FacetsLoaded) -> None:
         if not self.workspace_ready:
             return
-        for name, key in (("kind", "kinds"), ("tag", "tags")):
+        for name, key in (("kind", "kinds"), ("tag", "tags"), ("author", "authors")):
             select = self.query_one(f"#memory-{name}", Select)
             current = str(select.value)
-            values = [ANY, *(value for value, _ in message.facets[key])]
+            values = [ANY, *(value for value, _ in message.facets.get(key, ()))]
             if current not in values:  # a chosen kind or tag that is gone stays chosen
                 values.append(current)
             self._facet_values = {**getattr(self, "_facet_values", {}), name: tuple(values)}

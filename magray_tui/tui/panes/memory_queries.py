@@ -30,6 +30,7 @@ class QueryRequest:
     layer: str = "all"
     kind: str = "all"
     tag: str = "all"
+    author: str = "all"
     mode: str = "hybrid"
     sort: str = "score"
     tombstones: bool = False
@@ -52,8 +53,12 @@ class QueryRequest:
         return None if self.tag == ANY else [self.tag]
 
     @property
+    def authors(self) -> list[str] | None:
+        return None if self.author == ANY else [self.author]
+
+    @property
     def filtered(self) -> bool:
-        return any(v != ANY for v in (self.layer, self.kind, self.tag))
+        return any(v != ANY for v in (self.layer, self.kind, self.tag, self.author))
 
     def scope(self) -> str:
         """` in insights · kind fact · tag tea`: the filters in words ('' for none)."""
@@ -62,16 +67,20 @@ class QueryRequest:
             out += f" · kind {self.kind}"
         if self.tag != ANY:
             out += f" · tag {self.tag}"
+        if self.author != ANY:
+            out += f" · by {self.author}"
         return out
 
 
 def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
-    layers, kinds, tags = req.layers, req.kinds, req.tags
+    layers, kinds, tags, authors = req.layers, req.kinds, req.tags, req.authors
     if req.tombstones:
         # Tombstones are not in the search indexes: match them by the query's words (any
         # word, as a prefix), most words first, so a record found by a search is found
         # here too once forgotten (a whole-query substring rarely matched).
-        records = memory.list(layers, kinds, tags, forgotten=True, limit=TOMBSTONE_LIMIT)
+        records = memory.list(
+            layers, kinds, tags, forgotten=True, limit=TOMBSTONE_LIMIT, authors=authors
+        )
         words = set(_WORD.findall(req.query.casefold()))
         scored = [(word_hits(words, r.text), r) for r in records]
         scored = [(n, r) for n, r in scored if n or not words]
@@ -89,10 +98,11 @@ def fetch_rows(memory: MemoryService, req: QueryRequest) -> list[ResultRow]:
             mode=req.mode,
             count_access=False,
             prefix=True,  # typed as you go: `stag` finds "staging"
+            authors=authors,
         )
         return sort_rows([ResultRow(h.record, h.score, dict(h.parts)) for h in hits], req.sort)
     order = "access_count DESC" if req.sort == "accesses" else "created_at DESC"
-    records = memory.list(layers, kinds, tags, order=order, limit=RESULT_LIMIT)
+    records = memory.list(layers, kinds, tags, order=order, limit=RESULT_LIMIT, authors=authors)
     return [ResultRow(r) for r in records]
 
 
@@ -127,7 +137,7 @@ def summary(req: QueryRequest, count: int, seconds: float) -> str:
         return f"{found}{where} · {req.mode} · {seconds * 1000:.0f} ms"
     if not count:
         if req.filtered:
-            return f"No memories{where} · l, k and g change the filters"
+            return f"No memories{where} · l, k, g and h change the filters"
         return "No memories yet · a adds one (or `magray memory add TEXT` from a shell)"
     noun = "memory" if count == 1 else "memories"
     by = "most read" if req.sort == "accesses" else "most recent"

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.markup import escape
+from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from magray_tui.terminal_text import for_terminal, one_line
@@ -79,6 +80,20 @@ class UserEntry(ChatEntry):
 
 
 class AssistantEntry(ChatEntry):
+    """A reply. `+` (thumbs-up) confirms it: the model's text grounds later answers and may
+    be promoted only once the user confirmed it (it still expires with Interact if unused)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus", "confirm_reply", "👍 Confirm reply", id="chat.confirm_reply"),
+    ]
+
+    class Confirmed(Message):
+        """The user gave this reply a thumbs-up."""
+
+        def __init__(self, entry: AssistantEntry, message_id: int) -> None:
+            super().__init__()
+            self.entry, self.message_id = entry, message_id
+
     DEFAULT_CSS = """
     AssistantEntry { border-left: thick $secondary; }
     AssistantEntry Markdown { margin: 0; padding: 0; }
@@ -86,12 +101,26 @@ class AssistantEntry(ChatEntry):
     AssistantEntry.-cancelled .entry-state { color: $warning; }
     AssistantEntry.-error .entry-state { color: $error; }
     AssistantEntry .entry-state { height: auto; }
+    AssistantEntry.-confirmed .entry-state { color: $success; }
     """
 
     def __init__(self, label: str, text: str = "", **kwargs: Any) -> None:
         super().__init__(text, **kwargs)
         self.label = label
         self._stream: MarkdownStream | None = None
+        self.message_id: int | None = None  # the stored message, once the turn is over
+
+    def action_confirm_reply(self) -> None:
+        if self.message_id is None:
+            self.notify("this reply is not stored yet", severity="warning", timeout=3)
+            return
+        self.post_message(self.Confirmed(self, self.message_id))
+
+    def mark_confirmed(self) -> None:
+        self.add_class("-confirmed")
+        self.query_one(".entry-state", Static).update(
+            Text("👍 confirmed: it may ground later answers")
+        )
 
     def compose(self) -> ComposeResult:
         yield Static(Text(one_line(self.label)), classes="entry-head")

@@ -86,6 +86,7 @@ class RecordDetail(VerticalScroll):
 
 def _field_lines(rec: Any) -> list[str]:
     lines = [
+        f"author     {_author_line(rec)}",
         f"tags       {', '.join(rec.tags) if rec.tags else '-'}",
         f"source     {rec.source}" + (f"  session {rec.session}" if rec.session else ""),
         f"created    {when(rec.created_at)}",
@@ -106,6 +107,16 @@ def _field_lines(rec: Any) -> list[str]:
     if rec.metadata:
         lines.append("metadata   " + json.dumps(rec.metadata, ensure_ascii=False, sort_keys=True))
     return lines
+
+
+def _author_line(rec: Any) -> str:
+    author = getattr(rec, "author", "user")
+    if getattr(rec, "needs_confirmation", False):
+        return f"{author} · unconfirmed: grounds no answer until you pin or promote it"
+    mark = rec.metadata.get("confirmed") if isinstance(rec.metadata, dict) else None
+    if isinstance(mark, dict):
+        return f"{author} · confirmed by {mark.get('by', 'user')} ({mark.get('how', '?')})"
+    return author
 
 
 def _history_line(event: dict[str, Any]) -> str:
