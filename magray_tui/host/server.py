@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from magray_tui.host import ops, protocol
+from magray_tui.host.approvals import Approvals
 from magray_tui.host.batch import AddGroups
 from magray_tui.host.election import HostLock, peer_uid, socket_address
 
@@ -36,6 +37,7 @@ class _Peer:
         self.sock = sock
         self.uid = uid
         self.subscribed = False
+        self.approver = False  # an open TUI: it is asked the questions for a person
         self.cid: str | None = None  # the client process's id: its own changes are not news
         self._send_lock = threading.Lock()
 
@@ -69,6 +71,7 @@ class Host:
         self._inflight = 0
         self._idle = threading.Condition()
         self._adds = AddGroups(lambda items: self.services.memory.add_many(items))
+        self.approvals = Approvals(self._approver_sinks)
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -99,6 +102,7 @@ class Host:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        self.approvals.close()  # a question waiting for a person ends now ("closing")
         server, self._server = self._server, None
         if server is not None:
             with contextlib.suppress(OSError):
@@ -173,6 +177,10 @@ class Host:
             if changed:
                 self.publish(changed)
 
+    def _approver_sinks(self) -> list[Callable[[dict[str, Any]], None]]:
+        with self._peers_lock:
+            return [p.send for p in self._peers if p.subscribed and p.approver]
+
     # ---- serving -------------------------------------------------------------------------
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
@@ -236,6 +244,7 @@ class Host:
         if op == "subscribe":
             peer.subscribed = True
             peer.cid = request.get("cid")
+            peer.approver = bool(request.get("approver"))
             peer.send({"id": rid, "ok": True})
             return
         try:
@@ -288,6 +297,8 @@ class Host:
             return services.todo
         if domain == "chat":
             return services.chat  # the one builder (it gives chat search the embedder)
+        if domain == "approval":
+            return self.approvals
         if domain == "ingest":
             from magray_tui.host.jobs import IngestJobs
 
