@@ -7,7 +7,6 @@ worker after mount and arrive as a message.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -31,6 +30,7 @@ from magray_tui.terminal_text import for_terminal, one_line
 from magray_tui.tui.backend import Backend, open_backend
 from magray_tui.tui.commands import MagrayCommands
 from magray_tui.tui.errors import report_failure
+from magray_tui.tui.heap import freeze_heap, thaw_heap
 from magray_tui.tui.jobs import JobRegistry
 from magray_tui.tui.key_routing import KeyRouter, install_alt_digits
 from magray_tui.tui.keymap import key_display
@@ -304,9 +304,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         if self._opened is not None:
             self._opened.close()
         self.first_window.release()
-        # Frozen objects are never finalised: give them back so native libraries shut down
-        # cleanly (else nanobind reports "leaked" objects on the terminal at exit).
-        gc.unfreeze()
+        thaw_heap()
 
     # ---- keys ----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -389,15 +387,6 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Our palette has "Change theme"; Textual's "Theme" would be a duplicate.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
-
-
-def freeze_heap() -> None:
-    """Move everything alive now (the models, indexes and libraries just loaded) out of the
-    garbage collector's reach. Full collections otherwise walk that whole heap and stalled
-    a pane switch by ~100 ms now and then (measured: spikes of 116-164 ms among 20-60 ms
-    switches, none with the collector off). Called again once the chat has loaded litellm."""
-    gc.collect()
-    gc.freeze()
 
 
 def run_app(ctx: AppContext) -> NoReturn:

@@ -10,7 +10,7 @@ record into (`magray_tui.monitor.metrics`).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,9 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
-from magray_tui.tui.errors import report_failure
 from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.health_view import (
     CHECK_COLUMNS,
@@ -83,6 +81,12 @@ class HealthPane(Pane):
         def __init__(self, result: CheckResult) -> None:
             super().__init__()
             self.result = result
+
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "health-refresh": "Health check",
+        "health-llm": "LLM check",
+    }
+    WORKER_DEFAULT = "Health"
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
@@ -312,13 +316,4 @@ class HealthPane(Pane):
             title="LLM provider",
             severity=SEVERITY.get(result.status.value, "information"),  # type: ignore[arg-type]
             markup=False,
-        )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        what = {"health-refresh": "Health check", "health-llm": "LLM check"}
-        error: Any = event.worker.error
-        report_failure(
-            self, what.get(event.worker.group, "Health"), error, self.env.settings.paths.log_file
         )

@@ -15,13 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
-from magray_tui.tui.errors import report_failure
 from magray_tui.tui.key_routing import LeavingInput
-from magray_tui.tui.panes.base import Pane, PaneEnv
+from magray_tui.tui.panes.base import Debounce, Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
 from magray_tui.tui.panes.memory_ingest import INGEST_BINDINGS, MemoryIngest, line_location
@@ -78,14 +76,19 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
         Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
     ]
+    LOADING_NOTICE = "Opening the memory store (loading the embedding model)…"
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "memory-query": "Memory search",
+        "memory-detail": "Loading history",
+        "memory-facets": "Loading kinds and tags",
+        "memory-revision": "Checking for changes",
+        "ingest": "Ingest",
+        "watch": "Watching a folder",
+        "watched-io": "Watched folders",
+    }
+    WORKER_DEFAULT = "Memory change"
     SCOPED_CSS = False  # the narrow layout keys off the screen's breakpoint class
     DEFAULT_CSS = """
-    MemoryBrowser #memory-notice { display: none; padding: 1 2; color: $text-muted; }
-    MemoryBrowser.-loading #memory-notice, MemoryBrowser.-failed #memory-notice {
-        display: block;
-    }
-    MemoryBrowser.-failed #memory-notice { color: $error; }
-    MemoryBrowser.-loading #memory-main, MemoryBrowser.-failed #memory-main { display: none; }
     MemoryBrowser #memory-toolbar { height: 3; }
     MemoryBrowser #memory-query { width: 1fr; }
     MemoryBrowser #memory-toolbar Select { width: 18; }
@@ -141,14 +144,13 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
-        self.add_class("-loading")  # before mount: toggling a class later restyles the subtree
         self.workspace_ready = False
         self.tombstones = False
         self._generation = 0
         self.shown_query: str | None = None  # the query the results on screen answer
         self._undo: list[Record] = []  # this session's forgets, for `u`
         self._changed: list[str] = []  # records changed by lifecycle keys, for `z`
-        self._debounce: Timer | None = None
+        self._search_soon = Debounce(self, DEBOUNCE_S, self.refresh_results)
         self._pending_record: str | None = None  # show_record before the workspace is up
         self._linked: str | None = None  # the linked memory shown alone (show_record)
         self.ingest_state = IngestState()
@@ -156,11 +158,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self._revision: int | None = None  # the store revision last checked
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Opening the memory store (loading the embedding model)…",
-            id="memory-notice",
-            markup=False,
-        )
+        yield self.notice()
 
     def on_mount(self) -> None:
         # The workspace is hidden until the store is open: build it after the first frame.
@@ -190,6 +188,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
                 ),
                 Static(id="memory-summary", markup=False),
                 id="memory-main",
+                classes="pane-main",
             )
         )
         self.workspace_ready = True
@@ -203,7 +202,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self._open_workspace()
 
     def _open_workspace(self) -> None:
-        self.set_class(False, "-loading")
+        self.show_ready()
         if self._pending_record is not None:
             self.show_record(self._pending_record)
         else:
@@ -219,11 +218,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self.focus_default()
 
     def backend_failed(self, message: str) -> None:
-        self.query_one("#memory-notice", Static).update(
-            f"The memory store could not be opened.\n\n{message}\n\n"
-            f"Details are in the log: {self.env.settings.paths.log_file}"
-        )
-        self.set_class(True, "-failed")
+        self.show_failed("The memory store", message)
 
     def focus_default(self) -> None:
         if self.workspace_ready and self.backend is not None:
@@ -290,15 +285,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     @on(Input.Changed, "#memory-query")
     def schedule_search(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_S, self.refresh_results)
+        self._search_soon.schedule()
 
     @on(Input.Submitted, "#memory-query")
     def search_now(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.refresh_results()
+        self._search_soon.now()
         self.action_focus_results()
 
     @on(Select.Changed)
@@ -382,25 +373,9 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             keep = selected.record.id if selected else None
             self.table.show_rows(list(self.table.rows_by_id.values()), keep=keep)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        worker = event.worker
+    def worker_failed(self, group: str, message: str) -> None:
         self.refresh_keys()  # e.g. a failed ingest no longer offers "Cancel ingest"
-        what = {
-            "memory-query": "Memory search",
-            "memory-detail": "Loading history",
-            "memory-facets": "Loading kinds and tags",
-            "memory-revision": "Checking for changes",
-            "ingest": "Ingest",
-            "watch": "Watching a folder",
-            "watched-io": "Watched folders",
-        }
-        log_file = self.env.settings.paths.log_file
-        message = report_failure(
-            self, what.get(worker.group, "Memory change"), worker.error, log_file
-        )
-        if worker.group == "memory-query":
+        if group == "memory-query":
             self.query_one("#memory-summary", Static).update(message)
 
     # ---- navigation ----------------------------------------------------------------------
