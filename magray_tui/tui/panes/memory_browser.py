@@ -2,12 +2,14 @@
 
 Curation keys (forget, restore, edit, add, copy) and maintenance live in `memory_actions`;
 promote, demote, pin, importance and undo in `memory_lifecycle`; the filter pickers in
-`memory_filters`; "Add folder", watched folders and file locations in `memory_ingest`.
+`memory_filters`. "Add folder", watched folders and file locations are a controller the
+pane owns, `self.ingest` (`memory_ingest`, `memory_watch`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -19,14 +21,18 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
 from magray_tui.tui.key_routing import LeavingInput
-from magray_tui.tui.panes.base import Debounce, Pane, PaneEnv
+from magray_tui.tui.panes.base import Debounce, PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
-from magray_tui.tui.panes.memory_ingest import INGEST_BINDINGS, MemoryIngest, line_location
-from magray_tui.tui.panes.memory_ingest_state import IngestState
+from magray_tui.tui.panes.memory_ingest import (
+    INGEST_ACTIONS,
+    INGEST_BINDINGS,
+    IngestController,
+    line_location,
+)
+from magray_tui.tui.panes.memory_ingest_state import RunOnPane, Watch
 from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
 from magray_tui.tui.panes.memory_queries import QueryRequest, fetch_rows, summary
-from magray_tui.tui.panes.memory_watch import MemoryWatch
 from magray_tui.tui.screens.ingest_folder import AddFolderScreen, PathInput
 from magray_tui.tui.screens.layer_picker import LayerPicker
 from magray_tui.tui.screens.memory_editor import MemoryEditor
@@ -43,7 +49,7 @@ DEBOUNCE_S = 0.06  # a pause between keys of a fast typist is ~60 ms or more
 AGE_TICK_S = 30.0  # the age column is redrawn this often, without a new query
 
 
-class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
+class MemoryBrowser(MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
     PANE_ID = "memory"
     TITLE = "Memory"
     SUMMARY = (
@@ -153,7 +159,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self._search_soon = Debounce(self, DEBOUNCE_S, self.refresh_results)
         self._pending_record: str | None = None  # show_record before the workspace is up
         self._linked: str | None = None  # the linked memory shown alone (show_record)
-        self.ingest_state = IngestState()
+        self.ingest = IngestController(self)
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
         self._revision: int | None = None  # the store revision last checked
 
@@ -167,7 +173,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.set_interval(AGE_TICK_S, self.tick_ages, name="memory-ages")
 
     def on_unmount(self) -> None:
-        self.stop_ingest_work()
+        self.ingest.stop_all()
 
     async def _build_workspace(self) -> None:
         await self.mount(
@@ -210,7 +216,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.load_facets()
         self.data_may_have_changed()  # learn the revision the results answer
         if self.can_ingest():
-            self.resume_watching()
+            self.ingest.watch.resume()
         self.refresh_keys()
         focused = self.screen.focused
         shown = self.screen is self.app.screen and self.app.active_pane_id == self.PANE_ID  # type: ignore[attr-defined]
@@ -377,6 +383,43 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.refresh_keys()  # e.g. a failed ingest no longer offers "Cancel ingest"
         if group == "memory-query":
             self.query_one("#memory-summary", Static).update(message)
+
+    # ---- folders (the ingest controller) -------------------------------------------------
+    @property
+    def ingesting(self) -> bool:
+        return self.ingest.ingesting
+
+    @property
+    def watches(self) -> dict[str, Watch]:
+        return self.ingest.watch.watches
+
+    def can_ingest(self) -> bool:
+        return self.ingest.can_ingest()
+
+    def action_add_folder(self) -> None:
+        self.ingest.add_folder()
+
+    def action_watched_folders(self) -> None:
+        self.ingest.watch.open_screen()
+
+    def action_cancel_ingest(self) -> None:
+        self.ingest.cancel()
+
+    def action_copy_location(self) -> None:
+        self.ingest.copy_location()
+
+    @on(RunOnPane)
+    def _run_on_pane(self, message: RunOnPane) -> None:
+        message.fn()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in INGEST_ACTIONS:
+            return self.ingest.check(action)
+        return super().check_action(action, parameters)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield from super().palette_commands()
+        yield from self.ingest.palette_commands()
 
     # ---- navigation ----------------------------------------------------------------------
     def action_focus_search(self) -> None:
