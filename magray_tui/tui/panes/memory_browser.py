@@ -31,7 +31,11 @@ from magray_tui.tui.panes.memory_ingest import (
     line_location,
 )
 from magray_tui.tui.panes.memory_ingest_state import RunOnPane, Watch
-from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
+from magray_tui.tui.panes.memory_lifecycle import (
+    LIFECYCLE_ACTIONS,
+    LIFECYCLE_BINDINGS,
+    MemoryLifecycle,
+)
 from magray_tui.tui.panes.memory_queries import QueryRequest, fetch_rows, summary
 from magray_tui.tui.screens.ingest_folder import AddFolderScreen, PathInput
 from magray_tui.tui.screens.layer_picker import LayerPicker
@@ -413,9 +417,13 @@ class MemoryBrowser(MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
         message.fn()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Whose keys are whose, said here (not by the order of the base classes): False
+        hides a key that means nothing here; None shows it greyed out."""
         if action in INGEST_ACTIONS:
             return self.ingest.check(action)
-        return super().check_action(action, parameters)
+        if action in LIFECYCLE_ACTIONS:
+            return MemoryLifecycle.check_action(self, action, parameters)
+        return MemoryActions.check_action(self, action, parameters)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield from super().palette_commands()
