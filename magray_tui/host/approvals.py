@@ -11,7 +11,8 @@ Events to approvers:
   {"event": "asked", "id": "q1", "answer": "once" | "always" | "deny" | "timeout" | ...}
 An approver answers with the op `approval.answer(id, answer)`; the first answer wins and
 `asked` tells every approver to close its question. `ask` returns the answer, "timeout"
-when nobody answered in time, "nobody" when no TUI is open, "closing" when the host quit.
+when nobody answered in time, "nobody" when no TUI is open, "closing" when the host quit,
+"gone" when the process that asked went away meanwhile (its question closes at once).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 ANSWERS = frozenset({"once", "always", "deny"})
+GONE_CHECK_S = 0.25  # how often a waiting question checks that its asker is still there
 Sink = Callable[[dict[str, Any]], None]
 
 
@@ -52,7 +55,12 @@ class Approvals:
     def _sinks(self) -> list[Sink]:
         return [*self._local, *self._peer_sinks()]
 
-    def ask(self, question: dict[str, Any], timeout_s: float) -> str:
+    def ask(
+        self,
+        question: dict[str, Any],
+        timeout_s: float,
+        asker_gone: Callable[[], bool] | None = None,
+    ) -> str:
         sinks = self._sinks()
         if not sinks:
             return "nobody"
@@ -65,7 +73,13 @@ class Approvals:
         asked = {**question, "id": qid, "timeout_s": timeout_s}
         delivered = self._send(sinks, {"event": "ask", "question": asked})
         if delivered:
-            pending.done.wait(max(0.0, timeout_s))
+            deadline = time.monotonic() + max(0.0, timeout_s)
+            while not pending.done.wait(min(GONE_CHECK_S, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline:
+                    break
+                if asker_gone is not None and asker_gone():
+                    pending.answer = "gone"
+                    break
         else:
             pending.answer = "nobody"
         with self._lock:

@@ -46,6 +46,16 @@ class _Peer:
         with self._send_lock:
             self.sock.sendall(data)
 
+    def gone(self) -> bool:
+        """The client closed its end (asked while this connection's thread waits, so
+        nothing else reads the socket now)."""
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -252,6 +262,8 @@ class Host:
             kwargs = protocol.decode(request.get("kwargs") or {})
             if request.get("progress"):
                 kwargs["progress"] = _progress_sender(peer, rid)
+            if op == "approval.ask":  # a question ends when the process asking it leaves
+                kwargs["asker_gone"] = peer.gone
             result = self.call(op, args, kwargs, origin=str(request.get("cid") or "?"))
             reply = {"id": rid, "ok": protocol.encode(result)}
         except Exception as exc:

@@ -69,12 +69,12 @@ class PersonQuestions:
         if screen is None or not screen.is_attached:
             return
         screen.dismiss(None)
-        if answer == "timeout":
-            self.app.notify(
-                f"{_what(screen.question)}: not answered in time, refused",
-                severity="warning",
-                markup=False,
-            )
+        why = {
+            "timeout": "not answered in time, refused",
+            "gone": "the client went away before an answer; nothing ran",
+        }.get(answer)
+        if why is not None:
+            self.app.notify(f"{_what(screen.question)}: {why}", severity="warning", markup=False)
 
     def _answer(self, question: dict[str, Any], answer: str) -> None:
         """In a worker: tell the host; write "always" into config.toml."""

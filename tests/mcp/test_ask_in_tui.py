@@ -126,3 +126,20 @@ async def test_a_question_nobody_answers_is_refused_and_its_modal_closes(make_ap
             )
             assert any("not answered in time" in n for n in app.notes)
         assert (await _shown(home, "m-tea"))["state"] == "live"
+
+
+async def test_a_client_that_leaves_while_asked_closes_its_question(make_app, seeded_settings):
+    home = seeded_settings.paths.data.parent
+    app = make_app(seeded_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_results(pilot, lambda: len(result_ids(app)) == 5)
+        async with connect(home, client="aider") as client:
+            call = asyncio.ensure_future(client.call_tool("memory_forget", {"id": "m-tea"}))
+            await _asked(pilot, app)
+            call.cancel()
+        # `magray mcp` ended with its client: the question closes, long before its timeout.
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, McpApproval), timeout=30, what="closed"
+        )
+        assert any("the client went away" in n for n in app.notes)
+        assert (await _shown(home, "m-tea"))["state"] == "live"
