@@ -5,8 +5,8 @@ builds tabs, number keys, palette entries and F1 help from these attributes alon
 
 What panes share lives here too, instead of a copy in each: the notice shown while the
 services open and when they failed (`LOADING_NOTICE`, `notice()`, `show_ready()`,
-`show_failed()`), the report of a failed worker (`WORKER_NAMES`, `worker_failed`), and
-`Debounce` for work that waits until the typing stops.
+`show_failed()`) and the report of a failed worker (`WORKER_NAMES`, `worker_failed`). Work
+that waits until the typing stops: `tui/debounce.py`, `widgets/settling_input.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -69,28 +68,6 @@ class PaneEnv:
     settings: Settings
     jobs: JobRegistry
     clock: Callable[[], datetime]
-
-
-class Debounce:
-    """Call `callback` once, `delay` seconds after the last `schedule()` (typing stopped)."""
-
-    def __init__(self, node: Widget, delay: float, callback: Callable[[], Any]) -> None:
-        self.node, self.delay, self.callback = node, delay, callback
-        self._timer: Timer | None = None
-
-    def schedule(self) -> None:
-        self.cancel()
-        self._timer = self.node.set_timer(self.delay, self.callback)
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    def now(self) -> None:
-        """Run it at once (Enter pressed), dropping the one scheduled."""
-        self.cancel()
-        self.callback()
 
 
 class Pane(Widget):

@@ -20,8 +20,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
+from magray_tui.tui.debounce import Debounce
 from magray_tui.tui.key_routing import LeavingInput
-from magray_tui.tui.panes.base import Debounce, PaletteCommand, Pane, PaneEnv
+from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
 from magray_tui.tui.panes.memory_ingest import (

@@ -22,11 +22,13 @@ from textual.worker import get_current_worker
 
 from magray_tui.terminal_text import one_line
 from magray_tui.todo.model import TaskError, TaskState
-from magray_tui.tui.panes.base import Debounce, Pane, PaneEnv
+from magray_tui.tui.debounce import Debounce
+from magray_tui.tui.panes.base import Pane, PaneEnv
 from magray_tui.tui.panes.tasks_actions import TASK_BINDINGS, TaskActions
 from magray_tui.tui.panes.tasks_filter import TaskFilter, parse_filter
 from magray_tui.tui.screens.task_editor import TaskEditor
 from magray_tui.tui.screens.task_picker import ChoicePicker, TaskPicker
+from magray_tui.tui.widgets.settling_input import SettlingInput
 from magray_tui.tui.widgets.task_detail import TaskDetail
 from magray_tui.tui.widgets.task_graph import TaskGraph
 from magray_tui.tui.widgets.task_table import TaskTable
@@ -117,7 +119,6 @@ class TasksPane(TaskActions, Pane):
         self._graph_fit: int | None = None  # the width the graph was last laid out for
         self._generation = 0
         self._stale = True  # all_tasks needs a full reload
-        self._filter_soon = Debounce(self, DEBOUNCE_S, self.apply_filter)
         # Holding j down must not re-lay the detail panel out for every row it passes.
         self._detail_soon = Debounce(self, DETAIL_DELAY_S, self.show_selected)
         self._keys_state: tuple[bool, bool] | None = None
@@ -125,7 +126,8 @@ class TasksPane(TaskActions, Pane):
     def compose(self) -> ComposeResult:
         yield self.notice()
         with Vertical(id="tasks-main", classes="pane-main"):
-            yield Input(
+            yield SettlingInput(
+                DEBOUNCE_S,
                 placeholder="Filter tasks (/): words, state:open, state:ready,blocked, tag:NAME",
                 id="tasks-filter",
             )
@@ -270,18 +272,12 @@ class TasksPane(TaskActions, Pane):
             self.refresh_bindings()
 
     # ---- filter --------------------------------------------------------------------------
-    @on(Input.Changed, "#tasks-filter")
-    def schedule_filter(self) -> None:
-        self._filter_soon.schedule()
-
-    @on(Input.Submitted, "#tasks-filter")
-    def filter_now(self) -> None:
-        self._filter_soon.now()
-        self.focus_default()
-
-    def apply_filter(self) -> None:
-        self.filter = parse_filter(self.query_one("#tasks-filter", Input).value)
+    @on(SettlingInput.Settled, "#tasks-filter")
+    def apply_filter(self, event: SettlingInput.Settled) -> None:
+        self.filter = parse_filter(event.value)
         self.refresh_tasks()
+        if event.submitted:
+            self.focus_default()
 
     def action_focus_filter(self) -> None:
         self.query_one("#tasks-filter", Input).focus()
