@@ -201,6 +201,9 @@ class McpServerSettings(_Section):
     idle_release_s: float = Field(
         30.0, ge=0, description="close the home after this long without calls; 0: never"
     )
+    ask_timeout_s: float = Field(
+        120.0, gt=0, le=3600, description="wait this long for a person to answer an ask"
+    )
 
 
 class McpServerEntry(_Section):
@@ -565,6 +568,7 @@ DEFAULT_CONFIG = """\
 
 [mcp.server]                            # `magray mcp`: magray as an MCP server (docs/mcp.md)
 # idle_release_s = 30                   # close the home after this long without calls
+# ask_timeout_s = 120                   # an "ask" waits this long for the open TUI's answer
 #
 # What each client may do, allow | ask | deny per tool ("*": every tool), e.g.:
 #   [mcp.server.policy]                 # every client

@@ -16,10 +16,16 @@ from typing import Any
 from magray_tui.host.errors import HostError
 from magray_tui.host.membership import Membership, join
 
-__all__ = ["HostError", "Membership", "join", "watch_changes"]
+__all__ = ["HostError", "Membership", "join", "watch_changes", "watch_questions"]
 
 
 def watch_changes(services: Any, listener: Callable[[frozenset[str]], None]) -> None:
     """Call `listener(domains)` (from a background thread) whenever any process on this
     home changes `"memory"`, `"tasks"` or `"chat"`. For the open TUIs' live panes."""
     services.membership().add_listener(listener)
+
+
+def watch_questions(services: Any, approver: Callable[[dict[str, Any]], None]) -> None:
+    """Make this process's open TUI the person other processes ask (host/approvals.py):
+    `approver(event)` gets every "ask" and "asked" event, from a background thread."""
+    services.membership().add_approver(approver)

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 ELECTION_TIMEOUT_S = 60.0  # a host may be loading its model; a dead one is noticed at once
 Listener = Callable[[frozenset[str]], None]
+Approver = Callable[[dict[str, Any]], None]  # gets the "ask" / "asked" events
 
 
 class HostLost(Exception):
@@ -135,6 +136,8 @@ class Client:
         self._conns = [first]
         self._conns_lock = threading.Lock()
         self._events: threading.Thread | None = None
+        self._event_conn: Connection | None = None
+        self._subscribe_lock = threading.Lock()
         self._closed = threading.Event()
         from magray_tui.host.proxy import ChatProxy, MemoryProxy, TodoProxy
 
@@ -225,7 +228,7 @@ class Client:
             with self._conns_lock:
                 self._conns.append(conn)
             try:
-                conn.request("subscribe", [], {})
+                self._subscribe(conn)
                 if not first:  # changes made while we were not listening
                     self._notify(frozenset({"memory", "tasks", "chat"}))
                 first = False
@@ -234,12 +237,48 @@ class Client:
                     if not line.endswith(b"\n"):
                         break
                     message = protocol.loads(line)
-                    if message.get("event") == "changed":
+                    event = message.get("event")
+                    if event == "changed":
                         self._notify(frozenset(message.get("domains") or ()))
+                    elif event in ("ask", "asked"):
+                        self._tell_approvers(message)
             except (HostLost, OSError, protocol.ProtocolError):
                 pass
             finally:
+                with self._subscribe_lock:
+                    self._event_conn = None
                 conn.close()
+
+    def _subscribe(self, conn: Connection) -> None:
+        """Subscribe `conn` to events (its reply is read, and skipped, by the event loop)."""
+        with self._subscribe_lock:
+            self._event_conn = conn
+            self._send_subscribe(conn)
+
+    def _send_subscribe(self, conn: Connection) -> None:
+        message = {"id": -1, "op": "subscribe", "cid": self.membership.cid}
+        if self.membership._approvers:
+            message["approver"] = True
+        try:
+            conn.sock.sendall(protocol.dumps(message))
+        except OSError:
+            raise HostLost(sent=False) from None
+
+    def become_approver(self) -> None:
+        """Say so on the events connection (now, or when it next subscribes)."""
+        with self._subscribe_lock:
+            conn = self._event_conn
+            if conn is not None:
+                with contextlib.suppress(HostLost):
+                    self._send_subscribe(conn)
+        self.start_events()
+
+    def _tell_approvers(self, message: dict[str, Any]) -> None:
+        for approver in list(self.membership._approvers):
+            try:
+                approver(message)
+            except Exception:
+                log.exception("an approver failed")
 
     def _notify(self, domains: frozenset[str]) -> None:
         for listener in list(self.membership._listeners):

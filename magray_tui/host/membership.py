@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from magray_tui.host.client import ELECTION_TIMEOUT_S, Client, Connection, Listener
+from magray_tui.host.client import ELECTION_TIMEOUT_S, Approver, Client, Connection, Listener
 from magray_tui.host.election import HostLock, host_dir
 from magray_tui.host.errors import HostError
 
@@ -33,6 +33,7 @@ class Membership:
         self.host: Any = None  # a server.Host while this process hosts the home
         self.client: Client | None = None
         self._listeners: list[Listener] = []
+        self._approvers: list[Approver] = []
         self._elect_lock = threading.Lock()
         self._closed = False
 
@@ -76,6 +77,8 @@ class Membership:
             host = Host(self.services, lock, self.folder)
             for listener in self._listeners:
                 host.add_listener(listener)
+            for approver in self._approvers:
+                host.approvals.add_local(approver)
             host.start()
         except BaseException:
             lock.release()  # never hold the lock without serving
@@ -94,6 +97,29 @@ class Membership:
             self.host.add_listener(listener)
         elif self.client is not None:
             self.client.start_events()
+
+    def add_approver(self, approver: Approver) -> None:
+        """This process has a person at an open TUI: `approver(event)` gets the questions
+        other processes ask them (host/approvals.py), from a background thread."""
+        self._approvers.append(approver)
+        if self.host is not None:
+            self.host.approvals.add_local(approver)
+        elif self.client is not None:
+            self.client.become_approver()
+
+    def ask(self, question: dict[str, Any], timeout_s: float) -> str:
+        """Ask the person at an open TUI on this home; their answer, or "nobody",
+        "timeout" or "closing" (see host/approvals.py)."""
+        if self.host is not None:
+            return self.host.call("approval.ask", [question, timeout_s], {})
+        assert self.client is not None
+        return self.client.call("approval.ask", question, timeout_s)
+
+    def answer(self, qid: str, answer: str) -> bool:
+        if self.host is not None:
+            return self.host.call("approval.answer", [qid, answer], {})
+        assert self.client is not None
+        return self.client.call("approval.answer", qid, answer)
 
     def stop(self) -> None:
         self._closed = True

@@ -46,6 +46,8 @@ READS: dict[str, frozenset[str]] = {
     ),
     "host": frozenset({"ping", "info", "health"}),
     "ingest": frozenset({"cancel", "file_summary"}),
+    # A question for a person in the open TUIs (approvals.py); it changes no data.
+    "approval": frozenset({"ask", "answer"}),
 }
 
 WRITES: dict[str, frozenset[str]] = {

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from magray_tui.host import ops, protocol
+from magray_tui.host.approvals import Approvals
 from magray_tui.host.batch import AddGroups
 from magray_tui.host.election import HostLock, peer_uid, socket_address
 
@@ -36,6 +37,7 @@ class _Peer:
         self.sock = sock
         self.uid = uid
         self.subscribed = False
+        self.approver = False  # an open TUI: it is asked the questions for a person
         self.cid: str | None = None  # the client process's id: its own changes are not news
         self._send_lock = threading.Lock()
 
@@ -43,6 +45,16 @@ class _Peer:
         data = protocol.dumps(message)
         with self._send_lock:
             self.sock.sendall(data)
+
+    def gone(self) -> bool:
+        """The client closed its end (asked while this connection's thread waits, so
+        nothing else reads the socket now)."""
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -69,6 +81,7 @@ class Host:
         self._inflight = 0
         self._idle = threading.Condition()
         self._adds = AddGroups(lambda items: self.services.memory.add_many(items))
+        self.approvals = Approvals(self._approver_sinks)
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -99,6 +112,7 @@ class Host:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        self.approvals.close()  # a question waiting for a person ends now ("closing")
         server, self._server = self._server, None
         if server is not None:
             with contextlib.suppress(OSError):
@@ -173,6 +187,10 @@ class Host:
             if changed:
                 self.publish(changed)
 
+    def _approver_sinks(self) -> list[Callable[[dict[str, Any]], None]]:
+        with self._peers_lock:
+            return [p.send for p in self._peers if p.subscribed and p.approver]
+
     # ---- serving -------------------------------------------------------------------------
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
@@ -236,6 +254,7 @@ class Host:
         if op == "subscribe":
             peer.subscribed = True
             peer.cid = request.get("cid")
+            peer.approver = bool(request.get("approver"))
             peer.send({"id": rid, "ok": True})
             return
         try:
@@ -243,6 +262,8 @@ class Host:
             kwargs = protocol.decode(request.get("kwargs") or {})
             if request.get("progress"):
                 kwargs["progress"] = _progress_sender(peer, rid)
+            if op == "approval.ask":  # a question ends when the process asking it leaves
+                kwargs["asker_gone"] = peer.gone
             result = self.call(op, args, kwargs, origin=str(request.get("cid") or "?"))
             reply = {"id": rid, "ok": protocol.encode(result)}
         except Exception as exc:
@@ -288,6 +309,8 @@ class Host:
             return services.todo
         if domain == "chat":
             return services.chat  # the one builder (it gives chat search the embedder)
+        if domain == "approval":
+            return self.approvals
         if domain == "ingest":
             from magray_tui.host.jobs import IngestJobs
 

@@ -2,9 +2,9 @@
 
 Rules come from `[mcp.server]` (docs/mcp.md). The most specific rule wins: the client's own
 rule for the tool, then the client's `"*"`, then the rule for every client, then `"*"` for
-every client, then the built-in default below. "ask" needs a person to approve; until the open TUI
-can be asked (that needs the host process of the many-processes work), an "ask" is refused
-with a message that says how to allow it.
+every client, then the built-in default below. "ask" needs a person to approve: the question
+goes to the TUI open on the home (host/approvals.py); with none open, or no answer in
+`ask_timeout_s`, the call is refused with a message that says how to allow it.
 """
 
 from __future__ import annotations
@@ -74,15 +74,32 @@ class ClientPolicy:
                 return Verdict(rules[key], where)
         return Verdict(DEFAULT_ACTIONS.get(tool, "ask"), "the default policy")
 
+    def allow(self, client: str, tool: str) -> None:
+        """The person answered "always for this client": allowed from now on, here."""
+        self.per_client.setdefault(client_name(client), {})[tool] = "allow"
+
     def refusal(self, client: str, tool: str) -> str | None:
-        """None when the call may run; else the one-line reason it may not."""
+        """None when the call may run or must be asked; else why it may not (one line)."""
         verdict = self.decide(client, tool)
-        if verdict.action == "allow":
+        if verdict.action != "deny":
             return None
-        allow = f'set {tool} = "allow" under [mcp.server.clients.{client_name(client)}]'
-        if verdict.action == "deny":
-            return f"denied for client {client!r} by {verdict.why}; to permit it, {allow}"
+        return f"denied for client {client!r} by {verdict.why}; to permit it, {_how(client, tool)}"
+
+    def unapproved(self, client: str, tool: str, answer: str, timeout_s: float) -> str:
+        """Why an asked call does not run, after the person's `answer` (approvals.py)."""
+        verdict = self.decide(client, tool)
+        if answer == "deny":
+            return f"the person at the magray TUI denied {tool} for client {client!r}"
+        why = {
+            "nobody": "no magray TUI is open on this home to ask",
+            "timeout": f"nobody answered in the magray TUI within {timeout_s:g} s",
+            "closing": "the magray TUI that was asked closed before answering",
+        }.get(answer, f"the question was not answered ({answer})")
         return (
             f"needs a person's approval for client {client!r} ({verdict.why} = ask), and "
-            f"`magray mcp` cannot ask one yet; to permit it, {allow}"
+            f"{why}; to permit it without asking, {_how(client, tool)}"
         )
+
+
+def _how(client: str, tool: str) -> str:
+    return f'set {tool} = "allow" under [mcp.server.clients.{client_name(client)}]'

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
-from magray_tui.mcp.server_tools import MagrayTools
+from magray_tui.mcp.server_tools import MagrayTools, preview_arguments
 
 if TYPE_CHECKING:
     from magray_tui.config import Settings
@@ -45,6 +45,22 @@ class Home:
         self.enter()
         try:
             return getattr(self.tools(), what)(*args, **kwargs)
+        finally:
+            self.leave()
+
+    def ask(self, client: str, tool: str, arguments: dict[str, Any], timeout_s: float) -> str:
+        """Ask the person at the TUI open on this home whether `client` may run `tool`
+        with `arguments`; their answer, or "nobody" / "timeout" / "closing"."""
+        self.enter()
+        try:
+            tools = self.tools()
+            question = {
+                "client": client,
+                "tool": tool,
+                "arguments": preview_arguments(arguments),
+                "subject": tools.describe(tool, arguments),
+            }
+            return str(tools.services.membership().ask(question, timeout_s))
         finally:
             self.leave()
 

@@ -90,6 +90,7 @@ def build_server(settings: Settings) -> tuple[MCPServer, Home]:
     home = Home(settings)
     policy = ClientPolicy(settings.mcp.server)
     log_file = settings.paths.log_file
+    ask_timeout_s = settings.mcp.server.ask_timeout_s
     activity_file = activity.log_path(settings)
     server = _Server("magray", instructions=INSTRUCTIONS, version=_version())
 
@@ -97,6 +98,8 @@ def build_server(settings: Settings) -> tuple[MCPServer, Home]:
         client = _client_of(ctx)
         started = time.perf_counter()
         refusal = policy.refusal(client, tool)
+        if refusal is None and policy.decide(client, tool).action == "ask":
+            refusal = await ask_person(client, tool, kwargs)
         if refusal:
             record(client, tool, started, None, refusal)
             raise ToolError(refusal)
@@ -115,6 +118,24 @@ def build_server(settings: Settings) -> tuple[MCPServer, Home]:
             raise ToolError(message) from None
         record(client, tool, started, result, None)
         return result
+
+    async def ask_person(client: str, tool: str, arguments: dict[str, Any]) -> str | None:
+        """Ask the open TUI (host/approvals.py); None when the person approved."""
+        timeout_s = ask_timeout_s
+        try:
+            # Abandoned if the client goes away: a question changes nothing, and closing
+            # the home ends the wait (the host answers "closing").
+            answer = await anyio.to_thread.run_sync(
+                lambda: home.ask(client, tool, arguments, timeout_s), abandon_on_cancel=True
+            )
+        except Exception as exc:
+            reason = user_message(exc) or f"{type(exc).__name__}: {exc}"
+            return one_line(f"needs a person's approval, and asking failed: {reason}", 500)
+        if answer == "always":
+            policy.allow(client, tool)  # config.toml has it too (written by the TUI)
+        if answer in ("once", "always"):
+            return None
+        return policy.unapproved(client, tool, answer, timeout_s)
 
     def record(client: str, tool: str, started: float, result: Any, error: str | None) -> None:
         ms = round((time.perf_counter() - started) * 1e3, 1)

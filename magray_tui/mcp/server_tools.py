@@ -46,6 +46,21 @@ def _task(task: Task) -> dict[str, Any]:
     return {k: data[k] for k in keys}
 
 
+def preview_arguments(arguments: dict[str, Any], cap: int = 600) -> dict[str, str]:
+    """The arguments as a person reads them in a question: JSON, each cut at `cap`."""
+    import json
+
+    out = {}
+    for key, value in arguments.items():
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if len(text) > cap:
+            text = f"{text[:cap]}… ({len(text):,} characters)"
+        out[str(key)] = text
+    return out
+
+
 class MagrayTools:
     """The tools over one home's services (`Services(settings)`: in-process, or a client of
     the host process that owns the home)."""
@@ -53,6 +68,21 @@ class MagrayTools:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.max_text_bytes = services.settings.memory.max_text_bytes
+
+    def describe(self, tool: str, arguments: dict[str, Any]) -> str:
+        """What a question is about, for the person: the memory a tool would change."""
+        rid = arguments.get("id")
+        if not tool.startswith("memory_") or not isinstance(rid, str):
+            return ""
+        try:
+            record = self.services.memory.get(rid, count_access=False)
+        except Exception as exc:  # the call itself will report it
+            from magray_tui.user_errors import user_message
+
+            return f"memory {rid}: {user_message(exc) or type(exc).__name__}"
+        text = record.text if len(record.text) <= 400 else record.text[:400] + "…"
+        about = f"{record.layer.value}, {record.kind}, by {record.source}"
+        return f"memory {record.id} ({about}): {text}"
 
     # ---- memory --------------------------------------------------------------------------
     def memory_search(

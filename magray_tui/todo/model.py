@@ -231,12 +231,13 @@ def parse_due(value: datetime | date | str | None, today: date | None = None) ->
         day = date.fromordinal(today.toordinal() + days)
         return datetime(day.year, day.month, day.day)
     try:
-        return parse_time(value)
-    except TaskError:
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
         raise TaskError(
             f"cannot read the due date {value!r} (use YYYY-MM-DD, today, tomorrow, a weekday "
             "such as friday, or +3d / +2w)"
         ) from None
+    return parse_time(parsed)  # a readable time still says when it leaves the UTC range
 
 
 def clean_tags(tags: object) -> tuple[str, ...]:

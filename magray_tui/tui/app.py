@@ -39,6 +39,7 @@ from magray_tui.tui.panes.memory_browser import MemoryBrowser
 from magray_tui.tui.panes.registry import DEFAULT_PANE, PANES
 from magray_tui.tui.preferences import Preferences
 from magray_tui.tui.promotion import WORKER_NAMES, PromotionCycles
+from magray_tui.tui.questions import PersonQuestions, QuestionEvent
 from magray_tui.tui.reembed import BackgroundReembed
 from magray_tui.tui.screens.help import HelpScreen
 from magray_tui.tui.startup import DeferredSettings, is_deferred
@@ -137,6 +138,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
         self._open_done = threading.Event()
         self._cycle_lock = threading.Lock()  # one promotion cycle at a time
         self.reembed = BackgroundReembed(self)
+        self.questions = PersonQuestions(self)  # other processes asking the person here
         self._closing = False
         self._keys = KeyRouter()
         self.state_file = settings.paths.state / "tui.json"
@@ -253,6 +255,7 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
 
         # Live panes: every magray process on the home announces its changes (host.py).
         watch_changes(message.backend.services, lambda d: self.post_message(self.DataChanged(d)))
+        self.questions.listen(message.backend.services)
         self.call_after_refresh(freeze_heap)
         if message.backend.note:
             self.notify(
@@ -284,6 +287,10 @@ class MagrayApp(PromotionCycles, Preferences, App[int]):
             self.query_one(AppHeader).state = "failed"
             for pane in self.panes:
                 pane.backend_failed(message)
+
+    @on(QuestionEvent)
+    def _on_question(self, message: QuestionEvent) -> None:
+        self.questions.handle(message.event)
 
     def on_magray_app_data_changed(self, message: DataChanged) -> None:
         if not self._changed:  # one refresh per burst of changes, well within a second

@@ -12,6 +12,7 @@ from textual import work
 from magray_tui.tui.keymap import binding_ids, read_keys
 from magray_tui.tui.panes.registry import PANES
 from magray_tui.tui.screens.help import HelpScreen
+from magray_tui.tui.screens.mcp_approval import McpApproval
 from magray_tui.tui.themes import scan_theme_dirs, shipped_themes_dir
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ log = logging.getLogger("magray_tui.tui")
 
 class Preferences(_Base):
     def known_binding_ids(self) -> set[str]:
-        screens = [HelpScreen, *(extra for cls in PANES for extra in cls.KEYMAP_EXTRA)]
+        screens = [HelpScreen, McpApproval, *(extra for cls in PANES for extra in cls.KEYMAP_EXTRA)]
         return set(
             binding_ids([*self.BINDINGS, *(b for c in [*PANES, *screens] for b in c.BINDINGS)])
         )

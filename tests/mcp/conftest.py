@@ -14,6 +14,14 @@ from typing import Any
 
 import pytest
 
+from tests.tui.conftest import (  # noqa: F401 - the TUI fixtures, for the Pilot-driven tests
+    fast_model,
+    make_app,
+    seeded_home,
+    seeded_settings,
+    seeded_template,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_SERVER = Path(__file__).with_name("fixture_server.py")
 # The console script `make install` puts next to the interpreter: what a client's

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
 
 from magray_tui.config import load_settings
 from magray_tui.mcp import activity
+from tests.host.procs import HOST, cli_json, read_until, spawn, start_host, stop
 from tests.mcp.conftest import MAGRAY, ROOT, connect, data_of, magray_cli, text_of, write_config
 
 TOOLS = {
@@ -65,6 +68,7 @@ async def test_forget_asks_by_default_and_is_refused_without_a_tui(mcp_home):
         message = text_of(refused)
         assert "\n" not in message
         assert "needs a person's approval for client 'cursor-ide'" in message
+        assert "no magray TUI is open on this home to ask" in message
         assert "[mcp.server.clients.cursor-ide]" in message
         # Nothing changed.
         got = data_of(await client.call_tool("memory_get", {"id": rid}))
@@ -168,7 +172,7 @@ async def test_tasks_round_trip_signed_by_the_client_and_the_graph_resource(mcp_
 
 
 async def test_a_locked_home_gives_a_one_line_tool_error_not_a_crash(mcp_home):
-    """Another process holds the home (before the host process lands, nothing serves it)."""
+    """A process outside magray holds the database file: nothing serves the home."""
     (mcp_home / "data").mkdir()
     holder = subprocess.Popen(
         [
@@ -196,24 +200,70 @@ async def test_a_locked_home_gives_a_one_line_tool_error_not_a_crash(mcp_home):
         holder.wait()
 
 
-async def test_an_idle_server_lets_go_of_the_home_and_reopens_it_on_the_next_call(mcp_home):
-    """An editor keeps `magray mcp` running; between bursts of calls other magray commands
-    can write to the home (before the host process lands, DuckDB allows one process)."""
-    import time
-
+async def test_an_idle_server_stops_hosting_the_home_and_is_a_client_after(mcp_home):
+    """An editor keeps `magray mcp` running. While it is the home's only process it hosts
+    the home (the CLI beside it is its client); after `idle_release_s` without calls it
+    lets go, so a TUI opened later hosts, and its next call goes to that host."""
     write_config(mcp_home, "[mcp.server]\nidle_release_s = 1\n")
     async with connect(mcp_home) as client:
         data_of(await client.call_tool("memory_add", {"text": "written over MCP"}))
+        out = await asyncio.to_thread(
+            magray_cli, mcp_home, "memory", "add", "written by the CLI", "--layer", "insights"
+        )
+        assert out.returncode == 0, out.stderr  # a client of the `magray mcp` host
+        host = None
         deadline = time.monotonic() + 30
-        while True:  # the CLI's write fails while the server holds the home
-            out = magray_cli(mcp_home, "memory", "add", "written by the CLI", "--layer", "insights")
-            if out.returncode == 0 or time.monotonic() > deadline:
+        while host is None:
+            proc = await asyncio.to_thread(spawn, HOST, mcp_home)
+            role = (await asyncio.to_thread(read_until, proc, "ready"))[-1]
+            if role == "ready host":
+                host = proc
                 break
-            assert "in use by" in out.stderr
-        assert out.returncode == 0, out.stderr
-        hits = data_of(await client.call_tool("memory_search", {"query": "written by the CLI"}))
-        assert hits["hits"][0]["text"] == "written by the CLI"
-        assert hits["hits"][0]["source"] == "manual"
+            await asyncio.to_thread(stop, proc)  # `magray mcp` still hosts: try again
+            assert time.monotonic() < deadline, "magray mcp never let go of the home"
+            await asyncio.sleep(0.5)
+        try:
+            hits = data_of(await client.call_tool("memory_search", {"query": "written by the CLI"}))
+            assert hits["hits"][0]["text"] == "written by the CLI"
+            assert hits["hits"][0]["source"] == "manual"
+            host.stdin.write("count\n")
+            host.stdin.flush()
+            assert (await asyncio.to_thread(read_until, host, "count"))[-1] == "count 2"
+        finally:
+            await asyncio.to_thread(stop, host)
+
+
+async def test_the_same_while_a_host_is_open_in_another_process(mcp_home):
+    """A magray process (no TUI) hosts the home; `magray mcp` is its client: tools, add,
+    search, forget asked (nobody to ask: refused) and denied, provenance in the CLI."""
+    write_config(mcp_home, '[mcp.server.clients.aider]\nmemory_forget = "deny"\n')
+    host = await asyncio.to_thread(start_host, mcp_home)
+    try:
+        async with connect(mcp_home, client="Claude Code") as client:
+            assert {t.name for t in (await client.list_tools()).tools} == TOOLS
+            added = data_of(
+                await client.call_tool("memory_add", {"text": "The VPN gateway is vpn2.example."})
+            )
+            assert added["source"] == "mcp:claude-code"
+            hits = data_of(await client.call_tool("memory_search", {"query": "vpn gateway"}))
+            assert hits["hits"][0]["id"] == added["id"]
+            asked = await client.call_tool("memory_forget", {"id": added["id"]})
+            assert asked.is_error
+            assert "no magray TUI is open on this home to ask" in text_of(asked)
+        async with connect(mcp_home, client="aider") as client:
+            denied = await client.call_tool("memory_forget", {"id": added["id"]})
+            assert denied.is_error
+            assert "denied for client 'aider' by [mcp.server.clients.aider]" in text_of(denied)
+        # The write is in the host's store (the host counts it itself), still live.
+        host.stdin.write("count\n")
+        host.stdin.flush()
+        assert (await asyncio.to_thread(read_until, host, "count"))[-1] == "count 1"
+        found = await asyncio.to_thread(
+            cli_json, mcp_home, "memory", "search", "vpn gateway"
+        )  # the CLI beside the host, as a person would check
+        assert [(h["id"], h["source"]) for h in found] == [(added["id"], "mcp:claude-code")]
+    finally:
+        await asyncio.to_thread(stop, host)
 
 
 async def test_update_promote_demote_when_allowed_are_signed_in_the_history(mcp_home):

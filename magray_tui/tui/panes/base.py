@@ -2,6 +2,11 @@
 
 A pane is added by writing its module and listing its class in `registry.PANES`; the app
 builds tabs, number keys, palette entries and F1 help from these attributes alone.
+
+What panes share lives here too, instead of a copy in each: the notice shown while the
+services open and when they failed (`LOADING_NOTICE`, `notice()`, `show_ready()`,
+`show_failed()`) and the report of a failed worker (`WORKER_NAMES`, `worker_failed`). Work
+that waits until the typing stops: `tui/debounce.py`, `widgets/settling_input.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
+from magray_tui.tui.errors import report_failure
 from magray_tui.tui.keymap import key_display
 
 if TYPE_CHECKING:
@@ -70,15 +77,64 @@ class Pane(Widget):
     # Other classes whose bindings this pane brings (its modal screens): their ids are
     # valid in the user's [keys] table.
     KEYMAP_EXTRA: ClassVar[tuple[type, ...]] = ()
+    # Shown until the services are open, in place of the container of class "pane-main";
+    # "" for a pane that shows itself at once.
+    LOADING_NOTICE: ClassVar[str] = ""
+    # What each of the pane's worker groups does, for the toast when one fails.
+    WORKER_NAMES: ClassVar[dict[str, str]] = {}
+    WORKER_DEFAULT: ClassVar[str] = "A background job"
 
     DEFAULT_CSS = """
     Pane { height: 1fr; }
+    Pane .pane-notice { display: none; padding: 1 2; color: $text-muted; }
+    Pane.-loading .pane-notice, Pane.-failed .pane-notice { display: block; }
+    Pane.-failed .pane-notice { color: $error; }
+    Pane.-loading .pane-main, Pane.-failed .pane-main { display: none; }
     """
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(id=f"pane-{self.PANE_ID}")
         self.env = env
         self.backend: Backend | None = None
+        if self.LOADING_NOTICE:
+            self.add_class("-loading")  # before mount: toggling later restyles the subtree
+
+    # ---- loading / failed ----------------------------------------------------------------
+    def notice(self) -> Static:
+        """The loading / failed notice, for `compose` (id `<pane>-notice`)."""
+        return Static(
+            self.LOADING_NOTICE, id=f"{self.PANE_ID}-notice", classes="pane-notice", markup=False
+        )
+
+    def show_ready(self) -> None:
+        self.set_class(False, "-loading")
+
+    def show_failed(self, what: str, message: str) -> None:
+        """`what` ("The memory store") could not be opened: say why, hide the rest."""
+        self.query_one(f"#{self.PANE_ID}-notice", Static).update(
+            f"{what} could not be opened.\n\n{message}\n\n"
+            f"Details are in the log: {self.env.settings.paths.log_file}"
+        )
+        self.set_class(True, "-failed")
+
+    # ---- failed workers ------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        group, error = worker.group or "", worker.error
+        if error is None or self.worker_error_handled(group, error):
+            return
+        what = self.WORKER_NAMES.get(group, self.WORKER_DEFAULT)
+        message = report_failure(self, what, error, self.env.settings.paths.log_file)
+        self.worker_failed(group, message)
+
+    def worker_error_handled(self, group: str, error: BaseException) -> bool:
+        """Handle an expected error of worker `group` here (True) instead of the toast."""
+        return False
+
+    def worker_failed(self, group: str, message: str) -> None:
+        """After the failure toast: e.g. show `message` where the result would have been."""
 
     def attach_backend(self, backend: Backend) -> None:
         """The services are open (called on the UI thread)."""

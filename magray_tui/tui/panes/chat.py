@@ -20,10 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from magray_tui.terminal_text import one_line
-from magray_tui.tui.errors import report_failure
 from magray_tui.tui.heap import freeze_heap
 from magray_tui.tui.keymap import key_display
 from magray_tui.tui.panes.base import HelpInfo, HelpKey, PaletteCommand, Pane, PaneEnv
@@ -95,6 +93,13 @@ class ChatPane(ChatEvents, Pane):
     ChatPane #chat-status { height: 1; padding: 0 1; color: $text-muted; }
     ChatPane #chat-empty { color: $text-muted; padding: 1 2; }
     """
+
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "chat-turn": "Chat reply",
+        "chat-prepare": "Chat",
+        "chat-confirm": "Thumbs-up",
+    }
+    WORKER_DEFAULT = "Chat"
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
@@ -504,17 +509,12 @@ class ChatPane(ChatEvents, Pane):
         if not self.turn_running:
             self.start_turn(command)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        if event.worker.group == "chat-search-warm":  # Ctrl+F will do it (and report it)
-            log.warning("indexing the chats for search failed: %s", event.worker.error)
-            return
-        what = {
-            "chat-turn": "Chat reply",
-            "chat-prepare": "Chat",
-            "chat-confirm": "Thumbs-up",
-        }.get(event.worker.group, "Chat")
-        if event.worker.group == "chat-turn":
+    def worker_error_handled(self, group: str, error: BaseException) -> bool:
+        if group == "chat-search-warm":  # Ctrl+F will do it (and report it)
+            log.warning("indexing the chats for search failed: %s", error)
+            return True
+        return False
+
+    def worker_failed(self, group: str, message: str) -> None:
+        if group == "chat-turn":
             self.turn_running = False
-        report_failure(self, what, event.worker.error, self.env.settings.paths.log_file)

@@ -10,7 +10,7 @@ record into (`magray_tui.monitor.metrics`).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,9 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
-from magray_tui.tui.errors import report_failure
 from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.health_view import (
     CHECK_COLUMNS,
@@ -57,10 +55,6 @@ class HealthPane(Pane):
     ]
     can_focus = True
     DEFAULT_CSS = """
-    HealthPane #health-notice { padding: 1 2; color: $text-muted; }
-    HealthPane.-ready #health-notice { display: none; }
-    HealthPane #health-main { display: none; }
-    HealthPane.-ready #health-main { display: block; }
     HealthPane #health-summary { height: 1; padding: 0 1; }
     HealthPane #health-top { height: auto; }
     HealthPane #health-checks { width: 3fr; height: auto; }
@@ -84,6 +78,14 @@ class HealthPane(Pane):
             super().__init__()
             self.result = result
 
+    # Until the first report (the checks run even when the services failed to open).
+    LOADING_NOTICE = "Waiting for the services to open…"
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "health-refresh": "Health check",
+        "health-llm": "LLM check",
+    }
+    WORKER_DEFAULT = "Health"
+
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
         self.report: HealthReport | None = None
@@ -97,8 +99,8 @@ class HealthPane(Pane):
         self._message_width = 0
 
     def compose(self) -> ComposeResult:
-        yield Static("Waiting for the services to open…", id="health-notice", markup=False)
-        with VerticalScroll(id="health-main"):
+        yield self.notice()
+        with VerticalScroll(id="health-main", classes="pane-main"):
             yield Static(id="health-summary", markup=False)
             with Horizontal(id="health-top"):
                 yield DataTable(id="health-checks", cursor_type="row", zebra_stripes=True)
@@ -132,7 +134,7 @@ class HealthPane(Pane):
             self.refresh_now()
 
     def focus_default(self) -> None:
-        if self.has_class("-ready"):
+        if not self.has_class("-loading"):
             self.focus_now(self.checks_table)
         else:
             self.focus_now(self)
@@ -217,8 +219,8 @@ class HealthPane(Pane):
         report, live = self.report, self.live
         if report is None:
             return
-        first = not self.has_class("-ready")
-        self.add_class("-ready")
+        first = self.has_class("-loading")
+        self.show_ready()
         colors = self.app.theme_variables
         self.query_one("#health-summary", Static).update(summary_text(report, colors, REFRESH_S))
         table = self.checks_table
@@ -312,13 +314,4 @@ class HealthPane(Pane):
             title="LLM provider",
             severity=SEVERITY.get(result.status.value, "information"),  # type: ignore[arg-type]
             markup=False,
-        )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        what = {"health-refresh": "Health check", "health-llm": "LLM check"}
-        error: Any = event.worker.error
-        report_failure(
-            self, what.get(event.worker.group, "Health"), error, self.env.settings.paths.log_file
         )

@@ -2,12 +2,14 @@
 
 Curation keys (forget, restore, edit, add, copy) and maintenance live in `memory_actions`;
 promote, demote, pin, importance and undo in `memory_lifecycle`; the filter pickers in
-`memory_filters`; "Add folder", watched folders and file locations in `memory_ingest`.
+`memory_filters`. "Add folder", watched folders and file locations are a controller the
+pane owns, `self.ingest` (`memory_ingest`, `memory_watch`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -15,20 +17,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
-from magray_tui.tui.errors import report_failure
+from magray_tui.tui.debounce import Debounce
 from magray_tui.tui.key_routing import LeavingInput
-from magray_tui.tui.panes.base import Pane, PaneEnv
+from magray_tui.tui.panes.base import PaletteCommand, Pane, PaneEnv
 from magray_tui.tui.panes.memory_actions import MemoryActions
 from magray_tui.tui.panes.memory_filters import MemoryFilters
-from magray_tui.tui.panes.memory_ingest import INGEST_BINDINGS, MemoryIngest, line_location
-from magray_tui.tui.panes.memory_ingest_state import IngestState
-from magray_tui.tui.panes.memory_lifecycle import LIFECYCLE_BINDINGS, MemoryLifecycle
+from magray_tui.tui.panes.memory_ingest import (
+    INGEST_ACTIONS,
+    INGEST_BINDINGS,
+    IngestController,
+    line_location,
+)
+from magray_tui.tui.panes.memory_ingest_state import RunOnPane, Watch
+from magray_tui.tui.panes.memory_lifecycle import (
+    LIFECYCLE_ACTIONS,
+    LIFECYCLE_BINDINGS,
+    MemoryLifecycle,
+)
 from magray_tui.tui.panes.memory_queries import QueryRequest, fetch_rows, summary
-from magray_tui.tui.panes.memory_watch import MemoryWatch
 from magray_tui.tui.screens.ingest_folder import AddFolderScreen, PathInput
 from magray_tui.tui.screens.layer_picker import LayerPicker
 from magray_tui.tui.screens.memory_editor import MemoryEditor
@@ -38,6 +47,8 @@ from magray_tui.tui.widgets.record_detail import RecordDetail
 from magray_tui.tui.widgets.record_table import RecordTable, ResultRow
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from magray_tui.memory import MemoryService, Record
     from magray_tui.tui.backend import Backend
 
@@ -47,7 +58,7 @@ AUTHOR_PICKER_WIDTH = 140  # narrower, the search box would shrink under ~30 cel
 AGE_TICK_S = 30.0  # the age column is redrawn this often, without a new query
 
 
-class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
+class MemoryBrowser(MemoryFilters, MemoryLifecycle, MemoryActions, Pane):
     PANE_ID = "memory"
     TITLE = "Memory"
     SUMMARY = (
@@ -81,14 +92,19 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         Binding("s", "cycle('sort')", "Next sort order", show=False, id="memory.sort"),
         Binding("down,escape", "focus_results", "To results", show=False, id="memory.results"),
     ]
+    LOADING_NOTICE = "Opening the memory store (loading the embedding model)…"
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "memory-query": "Memory search",
+        "memory-detail": "Loading history",
+        "memory-facets": "Loading kinds and tags",
+        "memory-revision": "Checking for changes",
+        "ingest": "Ingest",
+        "watch": "Watching a folder",
+        "watched-io": "Watched folders",
+    }
+    WORKER_DEFAULT = "Memory change"
     SCOPED_CSS = False  # the narrow layout keys off the screen's breakpoint class
     DEFAULT_CSS = """
-    MemoryBrowser #memory-notice { display: none; padding: 1 2; color: $text-muted; }
-    MemoryBrowser.-loading #memory-notice, MemoryBrowser.-failed #memory-notice {
-        display: block;
-    }
-    MemoryBrowser.-failed #memory-notice { color: $error; }
-    MemoryBrowser.-loading #memory-main, MemoryBrowser.-failed #memory-main { display: none; }
     MemoryBrowser #memory-toolbar { height: 3; }
     MemoryBrowser #memory-query { width: 1fr; }
     MemoryBrowser #memory-toolbar Select { width: 18; }
@@ -147,28 +163,23 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
-        self.add_class("-loading")  # before mount: toggling a class later restyles the subtree
         self.workspace_ready = False
         self.tombstones = False
         self._generation = 0
         self.shown_query: str | None = None  # the query the results on screen answer
         self._undo: list[Record] = []  # this session's forgets, for `u`
         self._changed: list[str] = []  # records changed by lifecycle keys, for `z`
-        self._debounce: Timer | None = None
+        self._search_soon = Debounce(self, DEBOUNCE_S, self.refresh_results)
         self._pending_record: str | None = None  # show_record before the workspace is up
         self._linked: str | None = None  # the linked memory shown alone (show_record)
-        self.ingest_state = IngestState()
+        self.ingest = IngestController(self)
         self._key_state: tuple[bool, ...] | None = None  # what the footer last showed
         self._revision: int | None = None  # the store revision last checked
         self._reloaded_at = 0.0  # when a change from elsewhere last reloaded the results
         self._reload_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Opening the memory store (loading the embedding model)…",
-            id="memory-notice",
-            markup=False,
-        )
+        yield self.notice()
 
     def on_mount(self) -> None:
         # The workspace is hidden until the store is open: build it after the first frame.
@@ -181,7 +192,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.set_class(self.size.width >= AUTHOR_PICKER_WIDTH, "-roomy")
 
     def on_unmount(self) -> None:
-        self.stop_ingest_work()
+        self.ingest.stop_all()
 
     async def _build_workspace(self) -> None:
         await self.mount(
@@ -202,6 +213,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
                 ),
                 Static(id="memory-summary", markup=False),
                 id="memory-main",
+                classes="pane-main",
             )
         )
         self.workspace_ready = True
@@ -215,7 +227,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self._open_workspace()
 
     def _open_workspace(self) -> None:
-        self.set_class(False, "-loading")
+        self.show_ready()
         if self._pending_record is not None:
             self.show_record(self._pending_record)
         else:
@@ -223,7 +235,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
         self.load_facets()
         self.data_may_have_changed()  # learn the revision the results answer
         if self.can_ingest():
-            self.resume_watching()
+            self.ingest.watch.resume()
         self.refresh_keys()
         focused = self.screen.focused
         shown = self.screen is self.app.screen and self.app.active_pane_id == self.PANE_ID  # type: ignore[attr-defined]
@@ -231,11 +243,7 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             self.focus_default()
 
     def backend_failed(self, message: str) -> None:
-        self.query_one("#memory-notice", Static).update(
-            f"The memory store could not be opened.\n\n{message}\n\n"
-            f"Details are in the log: {self.env.settings.paths.log_file}"
-        )
-        self.set_class(True, "-failed")
+        self.show_failed("The memory store", message)
 
     def focus_default(self) -> None:
         if self.workspace_ready and self.backend is not None:
@@ -302,15 +310,11 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
 
     @on(Input.Changed, "#memory-query")
     def schedule_search(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_S, self.refresh_results)
+        self._search_soon.schedule()
 
     @on(Input.Submitted, "#memory-query")
     def search_now(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.refresh_results()
+        self._search_soon.now()
         self.action_focus_results()
 
     @on(Select.Changed)
@@ -407,26 +411,51 @@ class MemoryBrowser(MemoryIngest, MemoryWatch, MemoryFilters, MemoryLifecycle, M
             keep = selected.record.id if selected else None
             self.table.show_rows(list(self.table.rows_by_id.values()), keep=keep)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        worker = event.worker
+    def worker_failed(self, group: str, message: str) -> None:
         self.refresh_keys()  # e.g. a failed ingest no longer offers "Cancel ingest"
-        what = {
-            "memory-query": "Memory search",
-            "memory-detail": "Loading history",
-            "memory-facets": "Loading kinds and tags",
-            "memory-revision": "Checking for changes",
-            "ingest": "Ingest",
-            "watch": "Watching a folder",
-            "watched-io": "Watched folders",
-        }
-        log_file = self.env.settings.paths.log_file
-        message = report_failure(
-            self, what.get(worker.group, "Memory change"), worker.error, log_file
-        )
-        if worker.group == "memory-query":
+        if group == "memory-query":
             self.query_one("#memory-summary", Static).update(message)
+
+    # ---- folders (the ingest controller) -------------------------------------------------
+    @property
+    def ingesting(self) -> bool:
+        return self.ingest.ingesting
+
+    @property
+    def watches(self) -> dict[str, Watch]:
+        return self.ingest.watch.watches
+
+    def can_ingest(self) -> bool:
+        return self.ingest.can_ingest()
+
+    def action_add_folder(self) -> None:
+        self.ingest.add_folder()
+
+    def action_watched_folders(self) -> None:
+        self.ingest.watch.open_screen()
+
+    def action_cancel_ingest(self) -> None:
+        self.ingest.cancel()
+
+    def action_copy_location(self) -> None:
+        self.ingest.copy_location()
+
+    @on(RunOnPane)
+    def _run_on_pane(self, message: RunOnPane) -> None:
+        message.fn()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Whose keys are whose, said here (not by the order of the base classes): False
+        hides a key that means nothing here; None shows it greyed out."""
+        if action in INGEST_ACTIONS:
+            return self.ingest.check(action)
+        if action in LIFECYCLE_ACTIONS:
+            return MemoryLifecycle.check_action(self, action, parameters)
+        return MemoryActions.check_action(self, action, parameters)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield from super().palette_commands()
+        yield from self.ingest.palette_commands()
 
     # ---- navigation ----------------------------------------------------------------------
     def action_focus_search(self) -> None:

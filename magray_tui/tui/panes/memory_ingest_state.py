@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from textual.message import Message
+
 if TYPE_CHECKING:
     from magray_tui.ingest import Ingestor, IngestProgress, Watcher
     from magray_tui.tui.jobs import Job, JobRegistry
@@ -89,3 +91,12 @@ class IngestState:
     ingestor: Ingestor | None = None  # the running "Add folder" ingest
     done: threading.Event | None = None  # set when that ingest's worker ends
     watches: dict[str, Watch] = field(default_factory=dict)  # by folder path
+
+
+class RunOnPane(Message):
+    """Run `fn` on the UI thread, in the pane's turn (posted from an ingest or watch
+    worker; after the app has stopped it is simply dropped)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self.fn = fn

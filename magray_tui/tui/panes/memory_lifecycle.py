@@ -46,6 +46,7 @@ LIFECYCLE_BINDINGS = [
     Binding("b", "supersede", "Superseded by…", show=False, id="memory.supersede"),
 ]
 _ON_LIVE = ("move", "pick_layer", "toggle_pin", "importance", "supersede")
+LIFECYCLE_ACTIONS = frozenset({*_ON_LIVE, "undo_change"})  # the keys check_action decides
 
 
 class MemoryLifecycle(_Base):
@@ -93,8 +94,7 @@ class MemoryLifecycle(_Base):
             self.refresh_results(keep=row.record.id if row else None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in (*_ON_LIVE, "undo_change"):
-            return super().check_action(action, parameters)
+        """For `LIFECYCLE_ACTIONS` (the Memory pane asks it for those only)."""
         if action != "undo_change" and self.tombstones:
             return False  # restore first; `z` still undoes (e.g. an expiry)
         writable = self.backend is not None and not self.backend.read_only

@@ -17,18 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from magray_tui.terminal_text import one_line
 from magray_tui.todo.model import TaskError, TaskState
-from magray_tui.tui.errors import report_failure
+from magray_tui.tui.debounce import Debounce
 from magray_tui.tui.panes.base import Pane, PaneEnv
 from magray_tui.tui.panes.tasks_actions import TASK_BINDINGS, TaskActions
 from magray_tui.tui.panes.tasks_filter import TaskFilter, parse_filter
 from magray_tui.tui.screens.task_editor import TaskEditor
 from magray_tui.tui.screens.task_picker import ChoicePicker, TaskPicker
+from magray_tui.tui.widgets.settling_input import SettlingInput
 from magray_tui.tui.widgets.task_detail import TaskDetail
 from magray_tui.tui.widgets.task_graph import TaskGraph
 from magray_tui.tui.widgets.task_table import TaskTable
@@ -73,12 +73,14 @@ class TasksPane(TaskActions, Pane):
         Binding("g", "toggle_graph", "Graph", id="tasks.graph"),
         Binding("escape", "back", "Back to the list", show=False, id="tasks.back"),
     ]
+    LOADING_NOTICE = "Opening the task store…"
+    WORKER_NAMES: ClassVar[dict[str, str]] = {
+        "tasks-load": "Loading tasks",
+        "tasks-graph": "Drawing the graph",
+    }
+    WORKER_DEFAULT = "Task change"
     SCOPED_CSS = False  # the narrow layout keys off the screen's breakpoint class
     DEFAULT_CSS = """
-    TasksPane #tasks-notice { display: none; padding: 1 2; color: $text-muted; }
-    TasksPane.-loading #tasks-notice, TasksPane.-failed #tasks-notice { display: block; }
-    TasksPane.-failed #tasks-notice { color: $error; }
-    TasksPane.-loading #tasks-main, TasksPane.-failed #tasks-main { display: none; }
     TasksPane #tasks-filter { height: 3; }
     TasksPane #tasks-body { height: 1fr; }
     TasksPane #tasks-table, TasksPane #tasks-graph { width: 3fr; }
@@ -108,7 +110,6 @@ class TasksPane(TaskActions, Pane):
     def __init__(self, env: PaneEnv) -> None:
         super().__init__(env)
         self._loaded_rev: int | None = None  # the task revision last loaded
-        self.add_class("-loading")
         self.all_tasks: dict[str, Task] = {}
         self.shown: list[Task] = []
         self.filter = TaskFilter()
@@ -118,14 +119,15 @@ class TasksPane(TaskActions, Pane):
         self._graph_fit: int | None = None  # the width the graph was last laid out for
         self._generation = 0
         self._stale = True  # all_tasks needs a full reload
-        self._debounce: Timer | None = None
-        self._detail_timer: Timer | None = None
+        # Holding j down must not re-lay the detail panel out for every row it passes.
+        self._detail_soon = Debounce(self, DETAIL_DELAY_S, self.show_selected)
         self._keys_state: tuple[bool, bool] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Opening the task store…", id="tasks-notice", markup=False)
-        with Vertical(id="tasks-main"):
-            yield Input(
+        yield self.notice()
+        with Vertical(id="tasks-main", classes="pane-main"):
+            yield SettlingInput(
+                DEBOUNCE_S,
                 placeholder="Filter tasks (/): words, state:open, state:ready,blocked, tag:NAME",
                 id="tasks-filter",
             )
@@ -158,18 +160,14 @@ class TasksPane(TaskActions, Pane):
             self.app.call_from_thread(lambda: self.refresh_tasks(changed=True))
 
     def _open(self) -> None:
-        self.set_class(False, "-loading")
+        self.show_ready()
         self.refresh_tasks()
         self.refresh_bindings()
         if self.app.active_pane_id == self.PANE_ID:  # type: ignore[attr-defined]
             self.focus_default()
 
     def backend_failed(self, message: str) -> None:
-        self.query_one("#tasks-notice", Static).update(
-            f"The task store could not be opened.\n\n{message}\n\n"
-            f"Details are in the log: {self.env.settings.paths.log_file}"
-        )
-        self.set_class(True, "-failed")
+        self.show_failed("The task store", message)
 
     @property
     def todo(self) -> TodoService | None:
@@ -262,10 +260,7 @@ class TasksPane(TaskActions, Pane):
 
     @on(DataTable.RowHighlighted, "#tasks-table")
     def schedule_detail(self) -> None:
-        # Holding j down must not re-lay the detail panel out for every row it passes.
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        self._detail_timer = self.set_timer(DETAIL_DELAY_S, self.show_selected)
+        self._detail_soon.schedule()
 
     def show_selected(self) -> None:
         task = self.selected
@@ -277,22 +272,12 @@ class TasksPane(TaskActions, Pane):
             self.refresh_bindings()
 
     # ---- filter --------------------------------------------------------------------------
-    @on(Input.Changed, "#tasks-filter")
-    def schedule_filter(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_S, self.apply_filter)
-
-    @on(Input.Submitted, "#tasks-filter")
-    def filter_now(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.apply_filter()
-        self.focus_default()
-
-    def apply_filter(self) -> None:
-        self.filter = parse_filter(self.query_one("#tasks-filter", Input).value)
+    @on(SettlingInput.Settled, "#tasks-filter")
+    def apply_filter(self, event: SettlingInput.Settled) -> None:
+        self.filter = parse_filter(event.value)
         self.refresh_tasks()
+        if event.submitted:
+            self.focus_default()
 
     def action_focus_filter(self) -> None:
         self.query_one("#tasks-filter", Input).focus()
@@ -376,15 +361,12 @@ class TasksPane(TaskActions, Pane):
         self.show_selected()
 
     # ---- failures ------------------------------------------------------------------------
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
-            return
-        worker, error = event.worker, event.worker.error
+    def worker_error_handled(self, group: str, error: BaseException) -> bool:
         if isinstance(error, TaskError):  # the user's mistake: say it, nothing more
             self.notify(str(error), title="Not done", severity="warning", markup=False)
-            return
-        what = {"tasks-load": "Loading tasks", "tasks-graph": "Drawing the graph"}
-        log_file = self.env.settings.paths.log_file
-        message = report_failure(self, what.get(worker.group, "Task change"), error, log_file)
-        if worker.group == "tasks-load":
+            return True
+        return False
+
+    def worker_failed(self, group: str, message: str) -> None:
+        if group == "tasks-load":
             self.query_one("#tasks-summary", Static).update(message)

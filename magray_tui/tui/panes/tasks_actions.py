@@ -3,8 +3,8 @@ the dependents question), undo, and opening a linked memory in the memory browse
 
 Every change runs `TodoService` in a thread worker (group `tasks-write`) and posts
 `TaskChanged`; a `TaskError` (a cycle, a state the dependencies forbid) becomes a toast
-in the pane's `on_worker_state_changed`, and nothing is half-applied (the service
-changes in one transaction).
+(the pane's `worker_error_handled`, asked by the pane base), and nothing is half-applied
+(the service changes in one transaction).
 """
 
 from __future__ import annotations

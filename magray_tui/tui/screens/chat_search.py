@@ -14,12 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from magray_tui.terminal_text import one_line
+from magray_tui.tui.debounce import Debounce
 from magray_tui.tui.screens.task_picker import PICKER_CSS
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ class ChatSearchScreen(ModalScreen["ChatHit | None"]):
         super().__init__()
         self.search = search
         self.hits: dict[str, ChatHit] = {}
-        self._timer: Timer | None = None
+        self._search_soon = Debounce(
+            self, DEBOUNCE_S, lambda: self.run_search(self.query_one(Input).value)
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -84,14 +86,13 @@ class ChatSearchScreen(ModalScreen["ChatHit | None"]):
 
     @on(Input.Changed)
     def query_changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
         if not event.value.strip():
+            self._search_soon.cancel()
             self.query_one(OptionList).clear_options()
             self._state("")
             return
         self._state("searching…")
-        self._timer = self.set_timer(DEBOUNCE_S, lambda: self.run_search(event.value))
+        self._search_soon.schedule()
 
     def _state(self, text: str) -> None:
         self.query_one("#chat-search-state", Static).update(Text(one_line(text)))

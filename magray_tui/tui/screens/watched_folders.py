@@ -20,7 +20,7 @@ from magray_tui.terminal_text import one_line
 from magray_tui.tui.errors import report_failure
 
 if TYPE_CHECKING:
-    from magray_tui.tui.panes.memory_ingest import MemoryIngest
+    from magray_tui.tui.panes.memory_watch import WatchController
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class WatchedFolders(ModalScreen[None]):
             super().__init__()
             self.rows = rows
 
-    def __init__(self, source: MemoryIngest) -> None:
+    def __init__(self, source: WatchController) -> None:
         super().__init__()
         self.source = source
         self.rows: list[WatchedRow] = []
@@ -138,7 +138,7 @@ class WatchedFolders(ModalScreen[None]):
     def action_forget(self) -> None:
         row = self.selected
         if row is not None:
-            self.source.stop_watch(row.path)
+            self.source.stop(row.path)
             self.forget(row.path)
 
     @work(thread=True, group="watched-change", exit_on_error=False)
@@ -148,12 +148,12 @@ class WatchedFolders(ModalScreen[None]):
 
     def action_add(self) -> None:
         self.dismiss(None)
-        self.source.action_add_folder()
+        self.source.add_folder()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            log_file = self.source.env.settings.paths.log_file
+            log_file = self.source.settings.paths.log_file
             report_failure(self, "Watched folders", event.worker.error, log_file)
