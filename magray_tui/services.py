@@ -200,7 +200,10 @@ class Services:
                     close()
             self._extra.clear()
             if self._memory is not None:
+                server = self._memory.store is not self._store  # [store] url: memory apart
                 self._memory.close()  # closes the store it was given
+                if server and self._store is not None:
+                    self._store.close()  # tasks and chat stay in the home's file
             elif self._store is not None:
                 self._store.close()
             self._memory = None

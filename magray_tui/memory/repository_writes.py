@@ -208,6 +208,11 @@ class Writes:
         self.cur.execute("INSERT INTO purged SELECT unnest(?::BIGINT[]), ?", [ids, rev])
         self.touched.purged.update(ids)
 
+    def finish(self) -> None:
+        """Last step inside the transaction (the server backend's keyword words and
+        notice); nothing to do here: the indexes follow after the commit."""
+        return None
+
     # ---- bookkeeping ---------------------------------------------------------------------
     def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
         """History rows (record_id, action, from_layer, to_layer, actor, reason, details)."""

@@ -123,6 +123,8 @@ class Retriever:
     ) -> list[tuple[int, float]]:
         qvec = self.embedder.embed_query(query)
         index = self.indexes.vectors
+        if self.indexes.server_side:  # the server filters and ranks in one query
+            return index.search_where(qvec, depth, None if filters.empty else filters)
         if filters.empty:
             return index.search(qvec, depth)
         allowed, allowed_set = self.allowed_seqs(filters)

@@ -99,7 +99,19 @@ class MemoryService:
         embedder and the indexes."""
         settings = settings or load_settings(home)
         paths = settings.paths
-        if store is None:
+        server = settings.store.url
+        if server:  # the memory lives on a server; `store` (tasks, chat) stays local
+            from magray_tui.pg.store import PgStore
+
+            mem = settings.memory
+            hnsw = (mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search)
+            store = PgStore.open(  # type: ignore[assignment]
+                server,
+                settings.store.namespace,
+                timeout_s=settings.store.connect_timeout_s,
+                hnsw=hnsw,
+            )
+        elif store is None:
             store = Store.open(
                 paths.db_file, read_only=read_only, config=settings.resources.duckdb_config()
             )
@@ -114,9 +126,14 @@ class MemoryService:
             params = IndexParams(
                 embedder.dim, mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search
             )
-            indexes = Indexes(
-                store.repo, paths.index_dir, params, embedder.model_id, checkpoint_every
-            )
+            if server:
+                from magray_tui.pg.indexes import PgIndexes
+
+                indexes = PgIndexes(store, params)  # type: ignore[assignment,arg-type]
+            else:
+                indexes = Indexes(
+                    store.repo, paths.index_dir, params, embedder.model_id, checkpoint_every
+                )
             indexes.open(progress)
         except BaseException:
             store.close()
