@@ -66,6 +66,10 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 def memory(backend: str, settings: Settings, embedder) -> Iterator:
     from magray_tui.memory import MemoryService
 
+    # The model is shared by the session; its cache is not: a test run on the second
+    # backend must embed what the first one's run already did.
+    embedder.cache.clear()
+
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         yield svc
 
