@@ -213,6 +213,13 @@ def run_checks(
         guarded("ram", lambda: hs.check_ram(limits)),
         guarded("process", lambda: hs.check_process(limits)),
     ]
+    if settings.store.url:  # the memory lives on a PostgreSQL server
+        checks.insert(
+            1,
+            guarded(
+                "memory_server", lambda: hc.check_memory_server(settings, memory, memory_error)
+            ),
+        )
     if any(e.enabled for e in settings.mcp.servers.values()):  # only where configured
         from magray_tui.mcp.health import check_mcp_servers
 

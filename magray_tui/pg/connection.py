@@ -30,8 +30,9 @@ def to_pg(sql: str) -> str:
 
 def user_error(exc: BaseException, url: str) -> DataError:
     """One line for a driver error: unreachable, refused or not allowed."""
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()
-    first = first.removeprefix("FATAL:").strip()
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    first = first.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
     text = mask_text(first, url)[:300]
     where = server_name(url)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):

@@ -87,7 +87,7 @@ class PgServer:
         conf = self.data / "postgresql.conf"
         with conf.open("a") as f:
             f.write(
-                "\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "\nfsync = off\nfull_page_writes = off\n"
                 "shared_buffers = 128MB\nmax_connections = 200\n"
             )
         return self
@@ -109,8 +109,9 @@ class PgServer:
     def stop(self, mode: str = "fast") -> None:
         self._run(_bin("pg_ctl"), "-D", str(self.data), "-w", "-m", mode, "stop")
 
-    def restart(self) -> None:
-        self.stop("immediate")
+    def restart(self, mode: str = "fast") -> None:
+        """Stop (every client's connection is cut) and start again."""
+        self.stop(mode)
         self.start()
 
     # ---- URLs and databases -----------------------------------------------------------
