@@ -40,6 +40,7 @@ SEVERITY = {Status.SKIPPED: -1, Status.OK: 0, Status.DEGRADED: 1, Status.FAILING
 # Component ids, in the order they are shown, with their titles.
 COMPONENTS: dict[str, str] = {
     "database": "Database",
+    "memory_server": "Memory server",
     "vector_index": "Vector index",
     "keyword_index": "Keyword index",
     "embedder": "Embedder",

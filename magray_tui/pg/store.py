@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -64,10 +65,19 @@ class PgStore:
         self._after_commit: list[Callable[[], None]] = []
         self.repo = PgRepository(self)
         self.author = default_author()
+        self.instance = uuid.uuid4().hex[:12]  # names this process's commits in NOTIFYs
 
     def new_writes(self, cur: Any, now: datetime) -> PgWrites:
         """The commit's writes: records carry `author` (user@host), commits notify."""
-        return PgWrites(cur, now, author=self.author, channel=self.channel)
+        return PgWrites(cur, now, author=self.author, channel=self.channel, instance=self.instance)
+
+    def listen(self, changed: Callable[[bool, int], None]) -> Any:
+        """Start hearing commits on this namespace (`changed(own, rev)`); returns the
+        listener (stop it before closing)."""
+        from magray_tui.pg.listen import ServerListener
+
+        listener = ServerListener(self.url, self.namespace, self.channel, self.instance, changed)
+        return listener.start()
 
     @classmethod
     def open(

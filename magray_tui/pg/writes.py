@@ -31,10 +31,13 @@ TEXT_SEARCH_CONFIG = "english"  # stems like the embedded keyword index's en_ste
 
 
 class PgWrites(Writes):
-    def __init__(self, cur: Any, now: datetime, *, author: str, channel: str) -> None:
+    def __init__(
+        self, cur: Any, now: datetime, *, author: str, channel: str, instance: str
+    ) -> None:
         super().__init__(cur, now)
         self.author = author
         self.channel = channel
+        self.instance = instance
         self._keywords: set[int] = set()
 
     def _revs(self, n: int) -> list[int]:
@@ -232,4 +235,5 @@ class PgWrites(Writes):
                 [(index_text(row_to_record(r)), int(r[0])) for r in rows],
             )
         if self.touched.rev or self.touched.purged:
-            self.cur.execute("SELECT pg_notify(?, ?)", [self.channel, str(self.touched.rev)])
+            payload = f"{self.instance}:{self.touched.rev}"  # who, and up to which revision
+            self.cur.execute("SELECT pg_notify(?, ?)", [self.channel, payload])
