@@ -376,9 +376,10 @@ def reindex_cmd(app: AppContext) -> None:
 
 
 def _register_lifecycle() -> None:
-    from magray_tui.commands.memory_lifecycle_cmd import register
+    from magray_tui.commands import memory_copy_cmd, memory_lifecycle_cmd
 
-    register(command)
+    memory_lifecycle_cmd.register(command)
+    memory_copy_cmd.register(command)
 
 
 _register_lifecycle()

@@ -65,6 +65,8 @@ WRITES: dict[str, frozenset[str]] = {
             "import_",
             "reindex",
             "flush_accesses",
+            "copy_to",  # by id: a copy run again skips what it copied (safe to retry)
+            "copy_from",
         }
     ),
     "todo": frozenset(

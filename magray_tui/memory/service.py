@@ -36,6 +36,7 @@ from magray_tui.memory.records import (
 )
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
+from magray_tui.memory.store_copy import CopyReport, copy_memories
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
 from magray_tui.memory.vector_index import IndexParams
 from magray_tui.monitor.metrics import metrics
@@ -408,6 +409,29 @@ class MemoryService:
             allow_duplicates=allow_duplicates,
             progress=progress,
         )
+
+    # ---- copying to and from a server ------------------------------------------------------
+    def copy_to(
+        self, url: str, namespace: str = "magray", *, progress: Progress | None = None
+    ) -> CopyReport:
+        """Copy every record, its history and vector to the store at `url` (a memory
+        server); idempotent and resumable (see store_copy.py)."""
+        with self._open_other(url, namespace) as other:
+            return copy_memories(self, other, progress=progress)
+
+    def copy_from(
+        self, url: str, namespace: str = "magray", *, progress: Progress | None = None
+    ) -> CopyReport:
+        """Copy the memory at `url` into this one (e.g. a server's into this home)."""
+        with self._open_other(url, namespace) as other:
+            return copy_memories(other, self, progress=progress)
+
+    def _open_other(self, url: str, namespace: str) -> MemoryService:
+        from magray_tui.config import StoreSettings
+
+        settings = self.settings.model_copy(deep=True)
+        settings.store = StoreSettings(url=url, namespace=namespace)
+        return MemoryService.open(settings=settings, embedder=self.embedder)
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:

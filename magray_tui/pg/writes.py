@@ -184,7 +184,7 @@ class PgWrites(Writes):
             [
                 (
                     r["record_id"],
-                    self.now,
+                    r.get("ts") or self.now,
                     r["action"],
                     r.get("from_layer"),
                     r.get("to_layer"),
