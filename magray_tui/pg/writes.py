@@ -30,6 +30,15 @@ from magray_tui.pg.vectors import Vec
 TEXT_SEARCH_CONFIG = "english"  # stems like the embedded keyword index's en_stem
 
 
+def author_of(row: dict[str, Any], default: str) -> str:
+    """Who wrote a record: its own author, else the MCP client that sent it, else
+    user@host of this magray."""
+    if row.get("author"):
+        return str(row["author"])
+    source = str(row.get("source") or "")
+    return source if source.startswith("mcp:") else default
+
+
 class PgWrites(Writes):
     def __init__(
         self, cur: Any, now: datetime, *, author: str, channel: str, instance: str
@@ -87,7 +96,7 @@ class PgWrites(Writes):
                     row["content_hash"],
                     json.dumps(row.get("metadata") or {}, default=str),
                     rev,
-                    str(row.get("author") or self.author),
+                    author_of(row, self.author),
                     Vec(vec),
                     index_text(record),
                 )

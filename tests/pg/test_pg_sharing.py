@@ -139,3 +139,12 @@ def test_a_commit_elsewhere_reaches_this_homes_listeners(
         assert server.details["url"].startswith("postgresql://magray:***@/")
     finally:
         services.close()
+
+
+def test_an_mcp_clients_write_names_the_client_as_author(
+    pg_url: str, home: Path, embedder, monkeypatch
+) -> None:
+    with _open(home, pg_url, embedder, monkeypatch) as svc:
+        rid = svc.add("from claude code", source="mcp:claude-code")
+        rows = svc.store.cursor().execute("SELECT author FROM memories WHERE id = ?", [rid])
+        assert rows.fetchall() == [("mcp:claude-code",)]
