@@ -11,3 +11,6 @@ from tests.pg.server import PgServer
 def pg_url(pg_server: PgServer) -> str:
     """A fresh database (with pgvector) on the session's server."""
     return pg_server.new_database()
+
+
+from tests.tui.conftest import fast_model, make_app  # noqa: E402, F401 - fixtures
