@@ -73,6 +73,8 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
         return degraded("database", store.warning, **details)
     if store.read_only:
         return degraded("database", store.note or "open read-only", **details)
+    if services.settings.store.url:  # the memory is on its server (its own row)
+        return ok("database", f"schema v{version} (current) · tasks and chat", **details)
     return ok(
         "database",
         f"schema v{version} (current) · {plural(live, 'live memory', 'live memories')}",

@@ -135,3 +135,13 @@ def test_namespaces_keep_teams_apart_in_one_database(
         assert [h.record.text for h in a.search("deploy key rotation", k=5)] == [
             "team A's deploy key rotates on Mondays"
         ]
+
+
+def test_config_show_masks_the_servers_password(home) -> None:
+    url = "postgresql://ann:hunter2@db.example/team?sslmode=verify-full"
+    for extra in ((), ("--json",)):
+        proc = run_cli(home, "config", "show", *extra, env=env_for(home, MAGRAY_STORE__URL=url))
+        out = proc.stdout.decode()
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert "postgresql://ann:***@db.example/team?sslmode=verify-full" in out
+        assert "hunter2" not in out
