@@ -15,7 +15,7 @@ import numpy as np
 
 from magray_tui.config import Settings, load_settings
 from magray_tui.memory import items as item_rules
-from magray_tui.memory import lifecycle, moves, status, supersede
+from magray_tui.memory import lifecycle, moves, status, store_copy, supersede
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
@@ -36,7 +36,7 @@ from magray_tui.memory.records import (
 )
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
-from magray_tui.memory.store_copy import CopyReport, copy_memories
+from magray_tui.memory.store_copy import CopyReport
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
 from magray_tui.memory.vector_index import IndexParams
 from magray_tui.monitor.metrics import metrics
@@ -410,28 +410,14 @@ class MemoryService:
             progress=progress,
         )
 
-    # ---- copying to and from a server ------------------------------------------------------
-    def copy_to(
-        self, url: str, namespace: str = "magray", *, progress: Progress | None = None
-    ) -> CopyReport:
-        """Copy every record, its history and vector to the store at `url` (a memory
-        server); idempotent and resumable (see store_copy.py)."""
-        with self._open_other(url, namespace) as other:
-            return copy_memories(self, other, progress=progress)
+    # ---- copying to and from a server (store_copy.py) -------------------------------------
+    def copy_to(self, url: str, namespace: str = "magray", *, progress=None) -> CopyReport:
+        """Copy every record, its history and vector to the memory server at `url`."""
+        return store_copy.copy_with(self, url, namespace, to=True, progress=progress)
 
-    def copy_from(
-        self, url: str, namespace: str = "magray", *, progress: Progress | None = None
-    ) -> CopyReport:
-        """Copy the memory at `url` into this one (e.g. a server's into this home)."""
-        with self._open_other(url, namespace) as other:
-            return copy_memories(other, self, progress=progress)
-
-    def _open_other(self, url: str, namespace: str) -> MemoryService:
-        from magray_tui.config import StoreSettings
-
-        settings = self.settings.model_copy(deep=True)
-        settings.store = StoreSettings(url=url, namespace=namespace)
-        return MemoryService.open(settings=settings, embedder=self.embedder)
+    def copy_from(self, url: str, namespace: str = "magray", *, progress=None) -> CopyReport:
+        """Copy the memory at `url` into this one (idempotent and resumable, by id)."""
+        return store_copy.copy_with(self, url, namespace, to=False, progress=progress)
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:

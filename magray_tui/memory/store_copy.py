@@ -111,3 +111,17 @@ def copy_memories(
         if progress:
             progress(done, report.total)
     return report
+
+
+def copy_with(
+    svc: Any, url: str, namespace: str, *, to: bool, progress: Progress | None = None
+) -> CopyReport:
+    """Open the memory at `url` (namespace) beside `svc`, sharing its embedder, and copy
+    `svc` to it (`to`) or it into `svc`."""
+    from magray_tui.config import StoreSettings
+
+    settings = svc.settings.model_copy(deep=True)
+    settings.store = StoreSettings(url=url, namespace=namespace)
+    with type(svc).open(settings=settings, embedder=svc.embedder) as other:
+        source, target = (svc, other) if to else (other, svc)
+        return copy_memories(source, target, progress=progress)

@@ -100,7 +100,9 @@ def test_an_interrupted_copy_resumes_without_duplicates(
         def stop_after_first(done: int, total: int) -> None:
             raise Interrupted
 
-        with src._open_other(pg_url, "magray") as dst:
+        settings = src.settings.model_copy(deep=True)
+        settings.store.url = pg_url
+        with MemoryService.open(settings=settings, embedder=embedder) as dst:
             with pytest.raises(Interrupted):
                 copy_memories(src, dst, batch=10, progress=stop_after_first)
             assert dst.core.repo.live_count() == 10  # one whole batch, committed
