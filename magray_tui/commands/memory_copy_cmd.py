@@ -47,10 +47,7 @@ def register(group: click.Group) -> None:
             raise click.UsageError(f"{what} {err['msg'].removeprefix('Value error, ')}") from None
         with open_memory(app, write=True, batch=True) as svc:
             progress = progress_printer("copying")
-            if to_url:
-                report = svc.copy_to(url, namespace, progress=progress)
-            else:
-                report = svc.copy_from(url, namespace, progress=progress)
+            report = svc.copy(url, namespace, to=bool(to_url), progress=progress)
         if as_json:
             dump_json({**report.to_dict(), "url": mask_url(url), "namespace": namespace})
             return

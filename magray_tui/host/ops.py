@@ -65,8 +65,7 @@ WRITES: dict[str, frozenset[str]] = {
             "import_",
             "reindex",
             "flush_accesses",
-            "copy_to",  # by id: a copy run again skips what it copied (safe to retry)
-            "copy_from",
+            "copy",  # by id: a copy run again skips what it copied (safe to retry)
         }
     ),
     "todo": frozenset(

@@ -104,14 +104,7 @@ class MemoryService:
         if server:  # the memory lives on a server; `store` (tasks, chat) stays local
             from magray_tui.pg.store import PgStore
 
-            mem = settings.memory
-            hnsw = (mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search)
-            store = PgStore.open(  # type: ignore[assignment]
-                server,
-                settings.store.namespace,
-                timeout_s=settings.store.connect_timeout_s,
-                hnsw=hnsw,
-            )
+            store = PgStore.from_settings(settings)  # type: ignore[assignment]
         elif store is None:
             store = Store.open(
                 paths.db_file, read_only=read_only, config=settings.resources.duckdb_config()
@@ -410,14 +403,9 @@ class MemoryService:
             progress=progress,
         )
 
-    # ---- copying to and from a server (store_copy.py) -------------------------------------
-    def copy_to(self, url: str, namespace: str = "magray", *, progress=None) -> CopyReport:
-        """Copy every record, its history and vector to the memory server at `url`."""
-        return store_copy.copy_with(self, url, namespace, to=True, progress=progress)
-
-    def copy_from(self, url: str, namespace: str = "magray", *, progress=None) -> CopyReport:
-        """Copy the memory at `url` into this one (idempotent and resumable, by id)."""
-        return store_copy.copy_with(self, url, namespace, to=False, progress=progress)
+    def copy(self, url: str, namespace: str = "magray", *, to: bool, progress=None) -> CopyReport:
+        """Copy this memory to the one at `url` (`to`), or that one here (store_copy.py)."""
+        return store_copy.copy_with(self, url, namespace, to=to, progress=progress)
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:

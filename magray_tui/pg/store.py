@@ -80,6 +80,17 @@ class PgStore:
         return listener.start()
 
     @classmethod
+    def from_settings(cls, settings: Any) -> PgStore:
+        """The store `[store]` names, with `[memory]`'s HNSW parameters."""
+        mem = settings.memory
+        return cls.open(
+            settings.store.url,
+            settings.store.namespace,
+            timeout_s=settings.store.connect_timeout_s,
+            hnsw=(mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search),
+        )
+
+    @classmethod
     def open(
         cls,
         url: str,

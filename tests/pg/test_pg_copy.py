@@ -67,10 +67,10 @@ def test_copy_to_a_server_and_back_keeps_everything(
         before = _snapshot(src)
         counting = CountingEmbedder(embedder)
         src.embedder = counting  # the copy's other side is opened with this one too
-        report = src.copy_to(pg_url)
+        report = src.copy(pg_url, to=True)
         assert (report.copied, report.skipped_existing) == (8, 0)
         assert report.history == 2  # the promotion and the forget
-        again = src.copy_to(pg_url)  # idempotent
+        again = src.copy(pg_url, to=True)  # idempotent
         assert (again.copied, again.skipped_existing) == (0, 8)
         assert counting.texts == 0  # vectors travelled, nothing was embedded
     monkeypatch.setenv("MAGRAY_STORE__URL", pg_url)
@@ -79,7 +79,7 @@ def test_copy_to_a_server_and_back_keeps_everything(
         assert srv.get(ids[1], count_access=False).state is State.FORGOTTEN
         assert srv.search(FACTS[3], k=1, count_access=False)[0].record.id == ids[3]
     with _local(back_home, embedder, monkeypatch) as back:
-        report = back.copy_from(pg_url)
+        report = back.copy(pg_url, to=False)
         assert report.copied == 8
         assert _snapshot(back) == before
 
