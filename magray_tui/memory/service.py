@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from magray_tui.config import Settings, load_settings
+from magray_tui.memory import backends, lifecycle, moves, status, store_copy, supersede
 from magray_tui.memory import items as item_rules
-from magray_tui.memory import lifecycle, moves, status, store_copy, supersede
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
@@ -38,7 +38,6 @@ from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
 from magray_tui.memory.store_copy import CopyReport
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
-from magray_tui.memory.vector_index import IndexParams
 from magray_tui.monitor.metrics import metrics
 
 log = logging.getLogger(__name__)
@@ -99,16 +98,7 @@ class MemoryService:
         """Open the store (or use `store`, already open, which the service then owns), the
         embedder and the indexes."""
         settings = settings or load_settings(home)
-        paths = settings.paths
-        server = settings.store.url
-        if server:  # the memory lives on a server; `store` (tasks, chat) stays local
-            from magray_tui.pg.store import PgStore
-
-            store = PgStore.from_settings(settings)  # type: ignore[assignment]
-        elif store is None:
-            store = Store.open(
-                paths.db_file, read_only=read_only, config=settings.resources.duckdb_config()
-            )
+        store = backends.open_store(settings, store, read_only)  # or a memory server's
         try:
             if embedder is None:
                 from magray_tui.ai import load_embedder, model_for_store
@@ -116,18 +106,9 @@ class MemoryService:
                 stored = store.get_meta("embed_model")
                 embedder = load_embedder(settings, model_for_store(settings, stored))
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
-            mem = settings.memory
-            params = IndexParams(
-                embedder.dim, mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search
+            indexes = backends.make_indexes(
+                settings, store, embedder.model_id, embedder.dim, checkpoint_every
             )
-            if server:
-                from magray_tui.pg.indexes import PgIndexes
-
-                indexes = PgIndexes(store, params)  # type: ignore[assignment,arg-type]
-            else:
-                indexes = Indexes(
-                    store.repo, paths.index_dir, params, embedder.model_id, checkpoint_every
-                )
             indexes.open(progress)
         except BaseException:
             store.close()
