@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from magray_tui.memory.indexes import CatchUpReport, Progress
+from magray_tui.memory.keyword_index import MIN_PREFIX_CHARS
 from magray_tui.memory.records import Filters, Record
 from magray_tui.memory.vector_index import IndexParams
 from magray_tui.pg.repository import pg_filters_sql
@@ -34,10 +35,15 @@ _MAX_QUERY_TERMS = 64
 _BM25_EXTENSIONS = ("pg_search", "pg_textsearch")
 
 
-def or_query(query: str) -> str:
-    """`query`'s words as a tsquery matching any of them (operators never interpreted)."""
+def or_query(query: str, *, prefix: bool = False) -> str:
+    """`query`'s words as a tsquery matching any of them (operators never interpreted).
+    With `prefix` the last word also matches as a prefix of the stemmed words: `stag`
+    finds "staging" (stem "stage"); a prefix longer than the stem ("stagi") does not."""
     terms = _WORD.findall(query.lower())[:_MAX_QUERY_TERMS]
-    return " | ".join(f"'{t}'" for t in terms)
+    words = [f"'{t}'" for t in terms]
+    if prefix and terms and len(terms[-1]) >= MIN_PREFIX_CHARS:
+        words.append(f"'{terms[-1]}':*")
+    return " | ".join(words)
 
 
 class PgVectors:
@@ -113,8 +119,10 @@ class PgKeywords:
         )
         return int(rows.fetchall()[0][0])
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
-        text = or_query(query)
+    def search(
+        self, query: str, k: int, filters: Filters | None = None, *, prefix: bool = False
+    ) -> list[tuple[int, float]]:
+        text = or_query(query, prefix=prefix)
         if not text or k <= 0:
             return []
         where, args = pg_filters_sql(filters) if filters is not None else ("true", [])

@@ -145,3 +145,14 @@ def test_config_show_masks_the_servers_password(home) -> None:
         assert proc.returncode == 0, proc.stderr.decode()
         assert "postgresql://ann:***@db.example/team?sslmode=verify-full" in out
         assert "hunter2" not in out
+
+
+def test_search_as_you_type_matches_the_last_word_as_a_prefix(
+    pg_url: str, home, embedder, monkeypatch
+) -> None:
+    with open_memory(home, pg_url, embedder, monkeypatch) as svc:
+        rid = svc.add("The staging cluster is rebuilt every night.")
+        svc.add("Lunch is at noon on Fridays.")
+        assert svc.search("stag", k=5, mode="keyword", count_access=False) == []
+        hits = svc.search("stag", k=5, mode="keyword", prefix=True, count_access=False)
+        assert [h.record.id for h in hits] == [rid]
