@@ -198,6 +198,7 @@ def main() -> None:
     parser.add_argument("--busy", action="store_true", help="again beside a busy process")
     parser.add_argument("--quick", action="store_true", help="smaller corpus, 2 LoCoMo convs")
     parser.add_argument("--skip-locomo", action="store_true")
+    parser.add_argument("--out", help="result name (default bench_pg, bench_pg_quick)")
     args = parser.parse_args()
 
     from magray_tui.ai import load_embedder
@@ -221,7 +222,7 @@ def main() -> None:
                 hog.wait()
             report(data["busy"], "... beside one competing busy process")
         data["seconds"] = round(time.perf_counter() - t0, 1)
-        write_result(f"{NAME}_quick" if args.quick else NAME, data)
+        write_result(args.out or (f"{NAME}_quick" if args.quick else NAME), data)
     finally:
         server.stop()
         import shutil
