@@ -34,6 +34,9 @@ class ConfigError(MagrayError):
     """A config file or variable that cannot be used; the message is one readable line."""
 
 
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -72,6 +75,30 @@ class ResourceSettings(_Section):
         """The `config` for `duckdb.connect`."""
         threads = self.duckdb_threads or min(4, max(1, (os.cpu_count() or 2) // 2))
         return {"memory_limit": f"{self.duckdb_memory_mb}MB", "threads": threads}
+
+
+class StoreSettings(_Section):
+    """Where the memory lives: empty `url` is this home's DuckDB file; a PostgreSQL URL puts
+    records, vectors and history on a server shared by every magray pointing at it."""
+
+    url: str = Field("", description="postgresql://user:pw@host/db; empty: this home's file")
+    namespace: str = Field("magray", description="schema on the server keeping teams apart")
+    connect_timeout_s: float = Field(5.0, gt=0, le=300, description="to reach the server")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or be empty: the local store)")
+        return v
+
+    @field_validator("namespace")
+    @classmethod
+    def _check_namespace(cls, v: str) -> str:
+        if not _NAMESPACE.match(v):
+            raise ValueError("1-40 lowercase letters, digits or _, starting with a letter")
+        return v
 
 
 class MemorySettings(_Section):
@@ -266,6 +293,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     # TUI key remaps: binding id -> key (see F1 in the app); applied by the TUI itself.
     keys: dict[str, str] = Field(default_factory=dict)
 

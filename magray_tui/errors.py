@@ -39,3 +39,8 @@ class StoreLocked(DataError):
 class StoreDamaged(DataError):
     """The database file or its write-ahead log is damaged; the message names the file and
     the way to recover. Nothing was deleted."""
+
+
+class StoreUnreachable(DataError):
+    """The memory server (PostgreSQL) cannot be reached or refused us; the message names
+    the server with its password masked, and the server's own reason."""

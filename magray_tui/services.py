@@ -46,6 +46,8 @@ class Services:
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _membership: Any = field(default=None, repr=False)
+    _server_rev: int = field(default=0, repr=False)  # [store] url: the last revision heard
+    _foreign_change: bool = field(default=False, repr=False)
 
     def membership(self) -> Any:
         """This process's place on the home (host or client), decided on first use."""
@@ -120,7 +122,33 @@ class Services:
                 self._memory = MemoryService.open(
                     settings=self.settings, read_only=self.read_only, store=self.store
                 )
+                if self.settings.store.url:
+                    self._listen_to_server(self._memory)
             return self._memory
+
+    def _listen_to_server(self, memory: MemoryService) -> None:
+        """Hear commits on the memory server (LISTEN/NOTIFY). The listener's thread only
+        notes the revision: the host's watch loop announces it (to this home's TUI too when
+        another magray made it), so no database call runs on the listener's thread."""
+
+        def changed(own: bool, rev: int) -> None:
+            with self._lock:
+                self._server_rev = max(self._server_rev, rev)
+                self._foreign_change = self._foreign_change or not own
+
+        self._server_rev = memory.store.repo.max_rev()
+        self._extra["memory-server-listener"] = memory.store.listen(changed)
+
+    def memory_server_revision(self) -> int | None:
+        """The memory server's latest revision as last heard; None without one open."""
+        with self._lock:
+            return self._server_rev if "memory-server-listener" in self._extra else None
+
+    def take_foreign_change(self) -> bool:
+        """Whether another magray committed on the memory server since the last call."""
+        with self._lock:
+            foreign, self._foreign_change = self._foreign_change, False
+            return foreign
 
     @property
     def todo(self) -> TodoService:
@@ -200,7 +228,10 @@ class Services:
                     close()
             self._extra.clear()
             if self._memory is not None:
+                server = self._memory.store is not self._store  # [store] url: memory apart
                 self._memory.close()  # closes the store it was given
+                if server and self._store is not None:
+                    self._store.close()  # tasks and chat stay in the home's file
             elif self._store is not None:
                 self._store.close()
             self._memory = None

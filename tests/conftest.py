@@ -34,9 +34,41 @@ def embedder():
     return load_embedder(load_settings(Path("/nonexistent-magray-home")))
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator:
+    """One real PostgreSQL 18 + pgvector server for the session, on a Unix socket in a temp
+    dir, stopped at the end (tests/pg/server.py)."""
+    import shutil
+    import tempfile
+
+    from tests.pg.server import start_server
+
+    root = Path(tempfile.mkdtemp(prefix="magray-pg-", dir="/tmp"))  # short socket path
+    server = start_server(root)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The memory backend a behavioural test runs on: the home's DuckDB file, or a fresh
+    database on the session's PostgreSQL server (`[store] url`)."""
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")
+        monkeypatch.setenv("MAGRAY_STORE__URL", server.new_database())
+    return request.param
+
+
 @pytest.fixture
-def memory(settings: Settings, embedder) -> Iterator:
+def memory(backend: str, settings: Settings, embedder) -> Iterator:
     from magray_tui.memory import MemoryService
+
+    # The model is shared by the session; its cache is not: a test run on the second
+    # backend must embed what the first one's run already did.
+    embedder.cache.clear()
 
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         yield svc

@@ -83,12 +83,15 @@ class MemoryModel(RuleBasedStateMachine):
     """Random sequences of every kind of write; the invariant is the one-write-path rule."""
 
     embedder = None  # set by the test from the session fixture
+    new_database = None  # the postgres backend: a fresh database per example
 
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="magray-commit-prop-"))
         self.clock = Clock()
-        self.settings = load_settings(self.dir)
+        make = type(self).new_database
+        flags = {"store": {"url": make()}} if make else {}
+        self.settings = load_settings(self.dir, **flags)
         self.svc = MemoryService.open(
             settings=self.settings, embedder=type(self).embedder, clock=self.clock
         )
@@ -221,8 +224,13 @@ class MemoryModel(RuleBasedStateMachine):
             assert self.svc.get(rid, count_access=False).state is State.LIVE
 
 
-def test_every_write_keeps_both_indexes_at_the_store_revision(embedder) -> None:
+def test_every_write_keeps_both_indexes_at_the_store_revision(
+    backend, embedder, request, monkeypatch
+) -> None:
+    monkeypatch.delenv("MAGRAY_STORE__URL", raising=False)
     MemoryModel.embedder = embedder
+    server = request.getfixturevalue("pg_server") if backend == "postgres" else None
+    monkeypatch.setattr(MemoryModel, "new_database", server.new_database if server else None)
     run = MemoryModel.TestCase
     run.settings = settings(
         max_examples=8,

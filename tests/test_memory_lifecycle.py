@@ -29,7 +29,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def svc(settings, embedder, clock):
+def svc(backend, settings, embedder, clock):
+    embedder.cache.clear()
     with MemoryService.open(settings=settings, embedder=embedder, clock=clock) as s:
         s.add_many([{"text": t} for t in FACTS])
         yield s

@@ -94,7 +94,7 @@ def test_search_counts_accesses(memory: MemoryService) -> None:
     assert record.access_count == 2
     assert record.last_access is not None
     rows = (
-        memory.store._cursor()
+        memory.store.cursor()
         .execute(
             "SELECT count(*), count(DISTINCT session) FROM access_events WHERE seq = ?",
             [record.seq],
@@ -141,7 +141,7 @@ def test_forget_restore_purge(memory: MemoryService) -> None:
     assert memory.stats()["indexes"]["vector_entries"] == len(ids) - 1
 
 
-def test_purge_expired_tombstones_with_a_clock(settings, embedder) -> None:
+def test_purge_expired_tombstones_with_a_clock(backend, settings, embedder) -> None:
     now = [datetime(2025, 1, 1)]
     with MemoryService.open(settings=settings, embedder=embedder, clock=lambda: now[0]) as svc:
         rid = svc.add("temporary scratch note")
@@ -237,7 +237,7 @@ def test_reindex_rebuilds_from_the_database(memory: MemoryService) -> None:
     assert len(memory.indexes.keywords) == len(ids) - 1
 
 
-def test_store_embedded_with_another_model_is_refused(settings, embedder) -> None:
+def test_store_embedded_with_another_model_is_refused(backend, settings, embedder) -> None:
     with MemoryService.open(settings=settings, embedder=embedder) as svc:
         svc.add("hello")
         svc.store.set_meta("embed_model", "some-other-model")

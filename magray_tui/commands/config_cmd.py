@@ -28,18 +28,23 @@ def show(app: AppContext, as_json: bool) -> None:
     settings = app.settings()  # a malformed file or variable stops here with one line
     config_file = settings.config_file
     exists = config_file.is_file()
+    from magray_tui.pg.url import mask_text
+
+    def masked(text: str) -> str:  # the memory server's password never reaches a screen
+        return mask_text(text, settings.store.url) if settings.store.url else text
+
     if as_json:
         out = {
             "config_file": str(config_file),
             "config_file_exists": exists,
             "settings": settings.model_dump(mode="json"),
         }
-        echo(json.dumps(out, indent=2))
+        echo(masked(json.dumps(out, indent=2)))
         return
     state = "exists" if exists else "does not exist; `magray config init` writes one"
     # A TOML comment, so the whole output still parses as TOML.
     echo(f"# config file: {config_file} ({state})")
-    echo(settings_as_toml(settings), nl=False)
+    echo(masked(settings_as_toml(settings)), nl=False)
 
 
 @command.command("path")

@@ -388,10 +388,11 @@ def reindex_cmd(app: AppContext) -> None:
 
 
 def _register_lifecycle() -> None:
-    from magray_tui.commands import memory_lifecycle_cmd, memory_reembed_cmd
+    from magray_tui.commands import memory_copy_cmd, memory_lifecycle_cmd, memory_reembed_cmd
 
     memory_lifecycle_cmd.register(command)
     memory_reembed_cmd.register(command)
+    memory_copy_cmd.register(command)
 
 
 _register_lifecycle()

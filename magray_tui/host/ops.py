@@ -70,6 +70,7 @@ WRITES: dict[str, frozenset[str]] = {
             "reindex",
             "reembed",
             "flush_accesses",
+            "copy",  # by id: a copy run again skips what it copied (safe to retry)
         }
     ),
     "todo": frozenset(

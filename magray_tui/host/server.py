@@ -159,8 +159,12 @@ class Host:
                 peer.close()
 
     def _revisions(self) -> dict[str, int]:
-        store = self.services.store  # cheap: no embedder, no indexes
-        out = {"memory": int(store.max_rev() or 0)}
+        server_rev = self.services.memory_server_revision()  # [store] url: as last heard
+        if server_rev is not None:
+            out = {"memory": server_rev}
+        else:
+            store = self.services.store  # cheap: no embedder, no indexes
+            out = {"memory": int(store.max_rev() or 0)}
         try:
             out["tasks"] = int(self.services.todo.revision())
         except Exception:  # no task tables yet
@@ -176,7 +180,9 @@ class Host:
             log.debug("could not read revisions", exc_info=True)
 
     def _watch_loop(self) -> None:
-        """Announce writes made inside this process (not through the socket)."""
+        """Announce writes made inside this process (not through the socket), and those
+        other magrays made on the memory server (heard by LISTEN: this home's own TUI is
+        told too)."""
         self._remember_revisions()
         while not self._stopping.wait(WATCH_INTERVAL_S):
             try:
@@ -185,7 +191,8 @@ class Host:
                 continue  # closing, or the store is busy migrating
             changed = frozenset(k for k, v in now.items() if self._revs.get(k) != v)
             if changed:
-                self.publish(changed)
+                foreign = "memory" in changed and self.services.take_foreign_change()
+                self.publish(changed, "memory-server" if foreign else None)
 
     def _approver_sinks(self) -> list[Callable[[dict[str, Any]], None]]:
         with self._peers_lock:

@@ -53,10 +53,11 @@ class Committer:
             return write(current)
         with self.lock, metrics.timer("db.write"):
             with self.db.transaction() as cur:
-                writes = Writes(cur, now or self.clock())
+                writes = self.db.new_writes(cur, now or self.clock())
                 self._local.writes = writes
                 try:
                     result = write(writes)
+                    writes.finish()
                 finally:
                     self._local.writes = None
             self.follow(writes.touched)

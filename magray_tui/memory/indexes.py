@@ -35,6 +35,8 @@ class CatchUpReport:
 
 
 class Indexes:
+    server_side = False  # True for the PostgreSQL backend's (magray_tui/pg/indexes.py)
+
     def __init__(
         self,
         repo: MemoryRepository,

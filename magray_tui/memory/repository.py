@@ -59,6 +59,10 @@ MIN_ID_PREFIX = 4  # shorter id prefixes would match too many memories to mean o
 class MemoryRepository:
     """Reads of memories, vectors, history and the change log, on `db`'s cursors."""
 
+    # The dialect-specific pieces a second backend replaces (see magray_tui/pg/repository.py).
+    filters_sql = staticmethod(filters_sql)
+    file_path = FILE_PATH
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -144,7 +148,7 @@ class MemoryRepository:
     ) -> list[Record]:
         if order not in ORDERS:
             raise MemoryError_(f"cannot sort by {order!r}")
-        where, args = filters_sql(filters)
+        where, args = self.filters_sql(filters)
         rows = (
             self._cur()
             .execute(
@@ -157,7 +161,7 @@ class MemoryRepository:
         return [row_to_record(r) for r in rows]
 
     def iter_records(self, filters: Filters, batch: int = 2000) -> Iterable[Record]:
-        where, args = filters_sql(filters)
+        where, args = self.filters_sql(filters)
         cur = self.db.stream_cursor()
         try:
             cur.execute(f"SELECT {RECORD_COLUMNS} FROM memories WHERE {where} ORDER BY seq", args)
@@ -167,7 +171,7 @@ class MemoryRepository:
             cur.close()
 
     def allowed_seqs(self, filters: Filters) -> np.ndarray:
-        where, args = filters_sql(filters)
+        where, args = self.filters_sql(filters)
         res = self._cur().execute(f"SELECT seq FROM memories WHERE {where}", args).fetchnumpy()
         return res["seq"].astype(np.int64)
 
@@ -201,7 +205,7 @@ class MemoryRepository:
     def facets(self, filters: Filters, top_tags: int = 30) -> dict[str, list[tuple[str, int]]]:
         """Kinds and authors (all, most common first) and the `top_tags` most common tags
         of the records `filters` allows: the choices the memory browser's filters offer."""
-        where, args = filters_sql(filters)
+        where, args = self.filters_sql(filters)
         cur = self._cur()
         kinds = cur.execute(
             f"SELECT kind, count(*) AS n FROM memories WHERE {where} "
@@ -338,10 +342,10 @@ class MemoryRepository:
         """(id, seq, layer, state, metadata) of file chunk records by path or folder."""
         where, args = ["source = 'file'"], []
         if paths is not None:
-            where.append(f"{FILE_PATH} IN (SELECT unnest(?::VARCHAR[]))")
+            where.append(f"{self.file_path} IN (SELECT unnest(?::VARCHAR[]))")
             args.append(list(paths))
         if under is not None:
-            clause, more = under_clause(under)
+            clause, more = under_clause(under, self.file_path)
             where.append(clause)
             args.extend(more)
         sql = f"SELECT id, seq, layer, state, metadata FROM memories WHERE {' AND '.join(where)}"
@@ -351,19 +355,19 @@ class MemoryRepository:
         """Live chunk count per ingested file path (optionally under a folder)."""
         where, args = ["source = 'file'", "state = 'live'"], []
         if under is not None:
-            clause, more = under_clause(under)
+            clause, more = under_clause(under, self.file_path)
             where.append(clause)
             args.extend(more)
         rows = self._cur().execute(
-            f"SELECT {FILE_PATH} AS p, count(*) FROM memories WHERE {' AND '.join(where)} "
+            f"SELECT {self.file_path} AS p, count(*) FROM memories WHERE {' AND '.join(where)} "
             "GROUP BY p ORDER BY p",
             args,
         )
         return {str(p): int(n) for p, n in rows.fetchall() if p is not None}
 
 
-def under_clause(under: str) -> tuple[str, list[Any]]:
+def under_clause(under: str, path: str = FILE_PATH) -> tuple[str, list[Any]]:
     import os
 
     prefix = under.rstrip(os.sep) + os.sep
-    return f"({FILE_PATH} = ? OR starts_with({FILE_PATH}, ?))", [under, prefix]
+    return f"({path} = ? OR starts_with({path}, ?))", [under, prefix]

@@ -35,6 +35,7 @@ UPDATABLE = frozenset(
         "forgotten_at",
         "merged_into",
         "access_count",
+        "last_access",
         "updated_at",
         "valid_until",
         "superseded_by",
@@ -166,6 +167,7 @@ def history_columns(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for key in ("record_id", "action", "from_layer", "to_layer", "actor", "reason")
     }
     cols["details"] = obj(json.dumps(r.get("details") or {}, default=str) for r in rows)
+    cols["ts"] = obj(r.get("ts") for r in rows)  # kept by a copy; None: the commit's time
     return cols
 
 

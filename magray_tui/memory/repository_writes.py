@@ -211,16 +211,23 @@ class Writes:
         self.cur.execute("INSERT INTO purged SELECT unnest(?::BIGINT[]), ?", [ids, rev])
         self.touched.purged.update(ids)
 
+    def finish(self) -> None:
+        """Last step inside the transaction (the server backend's keyword words and
+        notice); nothing to do here: the indexes follow after the commit."""
+        return None
+
     # ---- bookkeeping ---------------------------------------------------------------------
     def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
-        """History rows (record_id, action, from_layer, to_layer, actor, reason, details)."""
+        """History rows (record_id, action, from_layer, to_layer, actor, reason, details;
+        `ts` when a copy keeps the original time)."""
         if not rows:
             return
         self.cur.register("_history_rows", history_columns(rows))
         try:
             self.cur.execute(
-                "INSERT INTO memory_history SELECT nextval('history_seq'), record_id, ?, action, "
-                "from_layer, to_layer, actor, reason, details FROM _history_rows",
+                "INSERT INTO memory_history SELECT nextval('history_seq'), record_id, "
+                "coalesce(ts::TIMESTAMP, ?::TIMESTAMP), action, from_layer, to_layer, actor, "
+                "reason, details FROM _history_rows",
                 [self.now],
             )
         finally:

@@ -154,6 +154,8 @@ class Retriever:
         self, embedder: Embedder, index: Any, query: str, depth: int, filters: Filters
     ) -> list[tuple[int, float]]:
         qvec = embedder.embed_query(query)
+        if self.indexes.server_side:  # the server filters and ranks in one query
+            return index.search_where(qvec, depth, None if filters.empty else filters)
         if filters.empty:
             return index.search(qvec, depth)
         allowed, allowed_set = self.allowed_seqs(filters)

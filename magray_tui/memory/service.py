@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from magray_tui.config import Settings, load_settings
+from magray_tui.memory import backends, lifecycle, moves, status, store_copy, supersede
 from magray_tui.memory import items as item_rules
-from magray_tui.memory import lifecycle, moves, status, supersede
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.access import AccessLog
 from magray_tui.memory.commit import Committer
@@ -36,8 +36,8 @@ from magray_tui.memory.records import (
 from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
 from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
+from magray_tui.memory.store_copy import CopyReport
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
-from magray_tui.memory.vector_index import IndexParams
 from magray_tui.monitor.metrics import metrics
 
 log = logging.getLogger(__name__)
@@ -100,21 +100,13 @@ class MemoryService:
         """Open the store (or use `store`, already open, which the service then owns), the
         embedder and the indexes."""
         settings = settings or load_settings(home)
-        paths = settings.paths
-        if store is None:
-            store = Store.open(
-                paths.db_file, read_only=read_only, config=settings.resources.duckdb_config()
-            )
+        store = backends.open_store(settings, store, read_only)  # or a memory server's
         try:
             if embedder is None:
                 embedder = open_store_embedder(settings, store)
             store.ensure_vector_table(embedder.model_id, embedder.dim) if not read_only else None
-            mem = settings.memory
-            params = IndexParams(
-                embedder.dim, mem.hnsw_m, mem.hnsw_ef_construction, mem.hnsw_ef_search
-            )
-            indexes = Indexes(
-                store.repo, paths.index_dir, params, embedder.model_id, checkpoint_every
+            indexes = backends.make_indexes(
+                settings, store, embedder.model_id, embedder.dim, checkpoint_every
             )
             indexes.open(progress)
         except BaseException:
@@ -388,6 +380,10 @@ class MemoryService:
             allow_duplicates=allow_duplicates,
             progress=progress,
         )
+
+    def copy(self, url: str, namespace: str = "magray", *, to: bool, progress=None) -> CopyReport:
+        """Copy this memory to the one at `url` (`to`), or that one here (store_copy.py)."""
+        return store_copy.copy_with(self, url, namespace, to=to, progress=progress)
 
     # ---- access counting -----------------------------------------------------------------
     def _note_access(self, hits: Sequence[tuple[int, float, int]], session: str | None) -> None:

@@ -53,6 +53,10 @@ class Store(Database):
     def _cursor(self) -> Any:  # older name, kept for benchmarks and tests
         return self.cursor()
 
+    def new_writes(self, cur: Any, now: Any) -> Writes:
+        """The write half of the repository for one transaction (see commit.py)."""
+        return Writes(cur, now)
+
     def ensure_vector_table(self, model_id: str, dim: int) -> None:
         """Vectors live in `vectors(seq, vec FLOAT[dim])`, for one embedding model at a time."""
         have_model, have_dim = self.get_meta("embed_model"), self.get_meta("embed_dim")

@@ -40,6 +40,7 @@ SEVERITY = {Status.SKIPPED: -1, Status.OK: 0, Status.DEGRADED: 1, Status.FAILING
 # Component ids, in the order they are shown, with their titles.
 COMPONENTS: dict[str, str] = {
     "database": "Database",
+    "memory_server": "Memory server",
     "vector_index": "Vector index",
     "keyword_index": "Keyword index",
     "embedder": "Embedder",
@@ -213,6 +214,13 @@ def run_checks(
         guarded("ram", lambda: hs.check_ram(limits)),
         guarded("process", lambda: hs.check_process(limits)),
     ]
+    if settings.store.url:  # the memory lives on a PostgreSQL server
+        checks.insert(
+            1,
+            guarded(
+                "memory_server", lambda: hc.check_memory_server(settings, memory, memory_error)
+            ),
+        )
     if any(e.enabled for e in settings.mcp.servers.values()):  # only where configured
         from magray_tui.mcp.health import check_mcp_servers
 

@@ -73,6 +73,8 @@ def check_database(services: Services | None, memory_error: str | None) -> Check
         return degraded("database", store.warning, **details)
     if store.read_only:
         return degraded("database", store.note or "open read-only", **details)
+    if services.settings.store.url:  # the memory is on its server (its own row)
+        return ok("database", f"schema v{version} (current) · tasks and chat", **details)
     return ok(
         "database",
         f"schema v{version} (current) · {plural(live, 'live memory', 'live memories')}",
@@ -193,3 +195,37 @@ def check_embedder(
     if reason:
         message += f" · {reason}"
     return ok("embedder", message, **details)
+
+
+def check_memory_server(
+    settings: Settings, memory: MemoryService | None, memory_error: str | None
+) -> CheckResult:
+    """The PostgreSQL server holding the memory (`[store] url`): reachable, schema, size.
+    Its URL is shown with the password masked."""
+    from magray_tui.pg.url import mask_url
+
+    details: dict[str, Any] = {
+        "url": mask_url(settings.store.url),
+        "namespace": settings.store.namespace,
+    }
+    if memory is None:
+        return failing("memory_server", memory_error or "not open", **details)
+    from magray_tui.errors import MagrayError
+
+    store = memory.store
+    started = time.perf_counter()
+    try:
+        live = memory.core.repo.live_count()
+        details.update(
+            schema_version=store.schema_version(),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            bm25_extension=memory.indexes.bm25_extension() or "none (Postgres full text)",
+        )
+    except MagrayError as exc:  # lost mid-session: one line, the next check reconnects
+        return failing("memory_server", str(exc), **details)
+    return ok(
+        "memory_server",
+        f"{store.server} · namespace {settings.store.namespace} · "
+        f"{plural(live, 'live memory', 'live memories')}",
+        **details,
+    )

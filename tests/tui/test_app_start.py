@@ -178,3 +178,17 @@ def test_without_a_terminal_the_tui_refuses_in_one_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs a terminal" in lines[0]
     assert out_file.read_text() == ""  # nothing drawn into the file
+
+
+async def test_unreachable_memory_server_is_a_message_in_the_pane(make_app, home, monkeypatch):
+    """`[store] url` pointing at no server: the app opens, the Memory pane names the server
+    (password masked) and the reason; nothing else is lost."""
+    monkeypatch.setenv("MAGRAY_STORE__URL", "postgresql://ann:hunter2@127.0.0.1:1/team")
+    app = make_app(load_settings(home))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.query_one(AppHeader).state == "failed")
+        notice = text_of(app, "#memory-notice")
+        assert "could not be opened" in notice
+        assert "memory server ann@127.0.0.1:1/team unavailable" in notice
+        assert "hunter2" not in notice
+        assert not any("hunter2" in note for note in app.notes)

@@ -1,0 +1,105 @@
+"""The memory repository on PostgreSQL: the embedded repository's reads, whose SQL is
+portable, with the dialect-specific ones replaced (filters, counts, vectors, JSON paths)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from magray_tui.memory.records import Filters, Layer, Record, State
+from magray_tui.memory.repository import MemoryRepository
+from magray_tui.memory.repository_rows import N_RECORD_COLUMNS, RECORD_COLUMNS, row_to_record
+
+
+def pg_filters_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """A WHERE clause (and its arguments) for the records `filters` allows."""
+    where: list[str] = []
+    args: list[Any] = []
+    if filters.state is not None:
+        where.append("state = ?")
+        args.append(filters.state.value)
+    if filters.layers:
+        where.append("layer = ANY(?::TEXT[])")
+        args.append([layer.value for layer in filters.layers])
+    if filters.kinds:
+        where.append("kind = ANY(?::TEXT[])")
+        args.append(list(filters.kinds))
+    if filters.tags:
+        where.append("tags @> ?::TEXT[]")
+        args.append(list(filters.tags))
+    if filters.authors:
+        where.append("author = ANY(?::TEXT[])")
+        args.append(list(filters.authors))
+    if filters.session:
+        where.append("session = ?")
+        args.append(filters.session)
+    if filters.since:
+        where.append("created_at >= ?")
+        args.append(filters.since)
+    if filters.until:
+        where.append("created_at < ?")
+        args.append(filters.until)
+    return (" AND ".join(where) or "true"), args
+
+
+class PgRepository(MemoryRepository):
+    filters_sql = staticmethod(pg_filters_sql)
+    file_path = "(metadata::jsonb ->> 'path')"
+
+    def counts(self) -> dict[str, int]:
+        rows = self._cur().execute(
+            "SELECT layer, state, count(*) FROM memories GROUP BY layer, state"
+        )
+        out = {layer.value: 0 for layer in Layer}
+        out["forgotten"] = 0
+        out["merged"] = 0
+        for layer, state, n in rows.fetchall():
+            key = layer if state == State.LIVE.value else state
+            out[key] = out.get(key, 0) + int(n)
+        return out
+
+    def vectors_for(self, seqs: Sequence[int]) -> np.ndarray:
+        if not len(seqs):
+            return np.zeros((0, 0), dtype=np.float32)
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT seq, embedding FROM memories WHERE seq = ANY(?::BIGINT[])",
+                [list(map(int, seqs))],
+            )
+            .fetchall()
+        )
+        found = {int(s): v for s, v in rows}
+        return np.stack([found[int(s)] for s in seqs]).astype(np.float32)
+
+    def iter_changes(
+        self, after_rev: int, batch: int = 5000
+    ) -> Iterator[tuple[np.ndarray, list[Record], np.ndarray]]:
+        """Records changed after `after_rev`, with their vectors, in batches."""
+        cur = self.db.stream_cursor()
+        try:
+            cur.execute(
+                f"SELECT {RECORD_COLUMNS}, rev, embedding FROM memories WHERE rev > ? ORDER BY rev",
+                [int(after_rev)],
+            )
+            while rows := cur.fetchmany(batch):
+                n = N_RECORD_COLUMNS
+                records = [row_to_record(r[:n]) for r in rows]
+                revs = np.array([r[n] for r in rows], dtype=np.int64)
+                vecs = [r[n + 1] for r in rows]
+                dim = next((len(v) for v in vecs if v is not None), 0)
+                mat = np.zeros((len(rows), dim), dtype=np.float32)
+                for i, v in enumerate(vecs):
+                    if v is not None:
+                        mat[i] = v
+                yield revs, records, mat
+        finally:
+            cur.close()
+
+    def change_rev(self) -> int:
+        """The newest revision taken on the server (cheap: the sequence's last value)."""
+        rows = self._cur().execute("SELECT last_value, is_called FROM change_rev").fetchall()
+        value, called = rows[0]
+        return int(value) if called else 0
