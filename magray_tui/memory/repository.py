@@ -42,8 +42,7 @@ WITH acc AS (
 SELECT m.seq, m.id, m.layer, m.created_at, m.layer_since, m.last_access, m.access_count,
        m.importance, m.pinned, length(m.text) AS chars,
        CASE WHEN m.author IN ('assistant', 'tool') AND NOT m.pinned  -- JSON read only then
-            THEN NOT json_valid(m.metadata) OR json_extract(m.metadata, '$.confirmed') IS NULL
-            ELSE false END AS unconfirmed,
+            THEN {unconfirmed} ELSE false END AS unconfirmed,
        coalesce(acc.sessions, 0) AS sessions, coalesce(acc.rel, 0) AS rel,
        coalesce(moves.n, 0) AS moves_today
 FROM memories m
@@ -53,6 +52,7 @@ WHERE m.state = 'live' {extra}
 ORDER BY m.seq
 """
 FILE_PATH = "json_extract_string(metadata, '$.path')"
+UNCONFIRMED = "NOT json_valid(m.metadata) OR json_extract(m.metadata, '$.confirmed') IS NULL"
 MIN_ID_PREFIX = 4  # shorter id prefixes would match too many memories to mean one
 
 
@@ -62,6 +62,7 @@ class MemoryRepository:
     # The dialect-specific pieces a second backend replaces (see magray_tui/pg/repository.py).
     filters_sql = staticmethod(filters_sql)
     file_path = FILE_PATH
+    unconfirmed = UNCONFIRMED  # model-written text nobody confirmed (metadata.confirmed)
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -313,7 +314,7 @@ class MemoryRepository:
         if seqs is not None:
             extra = "AND m.seq IN (SELECT unnest(?::BIGINT[]))"
             args.append(list(map(int, seqs)))
-        return self._cur().execute(FEATURE_SQL.format(extra=extra), args).fetchnumpy()
+        return self._cur().execute(FEATURE_SQL.format(extra=extra, unconfirmed=self.unconfirmed), args).fetchnumpy()
 
     def user_decisions(self) -> list[dict[str, Any]]:
         """The user's own promote / demote / pin / forget decisions with the features then."""

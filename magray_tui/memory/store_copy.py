@@ -57,12 +57,15 @@ def _row(r: Record) -> dict[str, Any]:
         "pinned": r.pinned,
         "content_hash": r.content_hash,
         "metadata": r.metadata,
+        "author": r.author,
     }
 
 
 def _after_insert(r: Record) -> dict[str, Any]:
-    """What `Writes.insert` does not set: state, reads and the merge link."""
+    """What `Writes.insert` does not set: state, reads, the merge and supersede links."""
     fields: dict[str, Any] = {}
+    if r.superseded_by:
+        fields.update(valid_until=r.valid_until, superseded_by=r.superseded_by)
     if r.state is not State.LIVE:
         fields.update(state=r.state, forgotten_at=r.forgotten_at, merged_into=r.merged_into)
     if r.access_count or r.last_access:

@@ -47,6 +47,7 @@ def pg_filters_sql(filters: Filters) -> tuple[str, list[Any]]:
 class PgRepository(MemoryRepository):
     filters_sql = staticmethod(pg_filters_sql)
     file_path = "(metadata::jsonb ->> 'path')"
+    unconfirmed = "(m.metadata::jsonb -> 'confirmed') IS NULL"
 
     def counts(self) -> dict[str, int]:
         rows = self._cur().execute(
