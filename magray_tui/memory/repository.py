@@ -314,7 +314,11 @@ class MemoryRepository:
         if seqs is not None:
             extra = "AND m.seq IN (SELECT unnest(?::BIGINT[]))"
             args.append(list(map(int, seqs)))
-        return self._cur().execute(FEATURE_SQL.format(extra=extra, unconfirmed=self.unconfirmed), args).fetchnumpy()
+        return (
+            self._cur()
+            .execute(FEATURE_SQL.format(extra=extra, unconfirmed=self.unconfirmed), args)
+            .fetchnumpy()
+        )
 
     def user_decisions(self) -> list[dict[str, Any]]:
         """The user's own promote / demote / pin / forget decisions with the features then."""
