@@ -3,7 +3,7 @@
 DuckDB keeps committed writes in `<db>.wal` until a checkpoint folds them into the file.
 A WAL that went missing or was cut short loses those writes without a word, so after
 each commit a small sidecar (`<db>.state`, JSON) records the WAL's size and the database's
-commit counter (meta key `db_commits`, moved on by every write transaction). At open the
+commit counter (`commit_counter`: a sequence every write transaction moves on). At open the
 sidecar is compared with what is there: a WAL shorter than recorded is copied aside
 (nothing is ever deleted), and fewer commits than recorded means some were lost: the
 database opens with what it has and says what was lost and how to recover.
@@ -21,7 +21,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-COUNTER = "db_commits"
 RECOVER = "`magray memory import` your last export to get them back"
 
 
