@@ -30,7 +30,6 @@ def run(quick: bool) -> dict[str, Any]:
     from common import bench_settings
 
     from magray_tui.agent import model as m
-    from magray_tui.agent.agent import Agent
     from magray_tui.services import Services
     from tests.llm_server import LLMServer
 
@@ -47,7 +46,7 @@ def run(quick: bool) -> dict[str, Any]:
         settings.agent.distil = False
         services = Services(settings)
         try:
-            agent = Agent(services)
+            agent = services.new_agent()
             t0 = time.perf_counter()
             services.memory  # noqa: B018  (open the store, model and indexes)
             agent.model_info()

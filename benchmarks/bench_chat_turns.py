@@ -75,7 +75,6 @@ def _tokens(messages: list[dict[str, Any]]) -> int:
 def _run(label: str, offline_budgets: bool, before: bool) -> list[dict[str, Any]]:
     from magray_tui.agent import grounding
     from magray_tui.agent import model as m
-    from magray_tui.agent.agent import Agent
     from magray_tui.services import Services
     from tests.llm_server import LLMServer
 
@@ -99,7 +98,7 @@ def _run(label: str, offline_budgets: bool, before: bool) -> list[dict[str, Any]
             memory.add_many(
                 [{"text": t, "layer": "assets", "kind": "file"} for t in docstring_sentences(300)]
             )
-            agent = Agent(services)
+            agent = services.new_agent()
             warm = agent.sessions.create("warm")
             server.text("ok")
             list(agent.run_turn(warm.id, "warm up"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from magray_tui.agent.agent import Agent
     from magray_tui.agent.sessions import ChatSessions
     from magray_tui.config import Settings
     from magray_tui.llm.client import LLMClient
@@ -197,6 +198,19 @@ class Services:
             return GpuMonitor.from_settings(s.settings)
 
         return self._kept(GPU_KEY, build)
+
+    def new_agent(self) -> Agent:
+        """A chat agent wired to these services: the chat sessions now; the memory, the
+        tasks and the LLM client when it first needs them."""
+        from magray_tui.agent.agent import Agent
+
+        return Agent(
+            self.settings,
+            sessions=self.chat,
+            memory=lambda: self.memory,
+            todo=lambda: self.todo,
+            llm=lambda: self.llm,
+        )
 
     def _kept(self, name: str, factory: Callable[[Services], Any]) -> Any:
         with self._lock:

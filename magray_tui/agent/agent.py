@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,10 @@ from magray_tui.monitor.metrics import metrics
 from magray_tui.user_errors import user_message
 
 if TYPE_CHECKING:
+    from magray_tui.config import Settings
     from magray_tui.llm.client import LLMClient
     from magray_tui.llm.events import ModelInfo
     from magray_tui.memory import MemoryService, Record
-    from magray_tui.services import Services
     from magray_tui.todo.service import TodoService
     from magray_tui.tools.base import Confirm
     from magray_tui.tools.registry import ToolRegistry
@@ -53,40 +53,47 @@ def deny_all(_confirmation: Any) -> bool:
 
 
 class Agent:
+    """One chat agent. Its collaborators are given, not looked up: the settings, the chat
+    sessions, and providers of the memory, the task DAG and the LLM client (called when
+    first needed: each is slow to open or import). `Services.new_agent()` wires one to a
+    process's services; slash commands and distillation see it through `agent.ports`."""
+
     def __init__(
         self,
-        services: Services,
+        settings: Settings,
         *,
-        llm: LLMClient | None = None,
+        sessions: ChatSessions,
+        memory: Callable[[], MemoryService],
+        todo: Callable[[], TodoService],
+        llm: Callable[[], LLMClient],
         tools: ToolRegistry | None = None,
-        sessions: ChatSessions | None = None,
     ) -> None:
-        self.services = services
-        self.settings = services.settings
-        self._llm = llm
+        self.settings = settings
+        self.sessions = sessions
+        self._memory = memory
+        self._todo = todo
+        self._new_llm = llm
+        self._llm: LLMClient | None = None
         self._tools = tools
-        self.sessions = sessions or services.chat
         self._distillers: list[threading.Thread] = []
 
-    # ---- collaborators (built lazily: each may be slow to import) -------------------------
+    # ---- collaborators -------------------------------------------------------------------
     def llm(self) -> LLMClient:
         if self._llm is None:
-            self._llm = self.services.llm
+            self._llm = self._new_llm()
         return self._llm
 
     def memory(self) -> MemoryService:
-        return self.services.memory
+        return self._memory()
 
     def todo(self) -> TodoService:
-        return self.services.todo
+        return self._todo()
 
     def tools(self) -> ToolRegistry:
         if self._tools is None:
             from magray_tui.tools.registry import ToolRegistry
 
-            self._tools = ToolRegistry.default(
-                self.settings, memory=lambda: self.services.memory, todo=lambda: self.services.todo
-            )
+            self._tools = ToolRegistry.default(self.settings, memory=self._memory, todo=self._todo)
         return self._tools
 
     def model_info(self) -> ModelInfo:

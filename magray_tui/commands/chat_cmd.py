@@ -60,7 +60,6 @@ def command(
     as_json: bool,
 ) -> None:
     """Send MESSAGE to the agent and stream its reply (slash commands work too)."""
-    from magray_tui.agent.agent import Agent
     from magray_tui.agent.model import ChatError
     from magray_tui.memory.records import MemoryError_
     from magray_tui.services import Services
@@ -68,7 +67,7 @@ def command(
     settings = app.settings()
     services = Services(settings)
     try:
-        agent = Agent(services)
+        agent = services.new_agent()
         sessions = agent.sessions
         if list_sessions:
             for s in sessions.list():

@@ -19,7 +19,7 @@ def notices(events: list) -> list[str]:
 
 
 def test_remember_search_promote_forget(services) -> None:
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("slash")
     events = run(agent, s.id, "/remember The staging database password rotates every Monday")
     rid = notices(events)[0].rsplit(" ", 1)[-1]
@@ -45,7 +45,7 @@ def test_remember_search_promote_forget(services) -> None:
 
 
 def test_bad_commands_get_clear_messages(services) -> None:
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("errors")
     assert "unknown command /remembr" in notices(run(agent, s.id, "/remembr x"))[0]
     assert "usage: /remember TEXT" in notices(run(agent, s.id, "/remember"))[0]
@@ -64,7 +64,7 @@ def test_bad_commands_get_clear_messages(services) -> None:
 
 
 def test_clear_starts_a_new_session_and_export_writes_markdown(services, tmp_path) -> None:
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("first")
     events = run(agent, s.id, "/clear")
     changed = [e for e in events if isinstance(e, m.SessionChanged)]

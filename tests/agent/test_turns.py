@@ -23,7 +23,7 @@ def chat_settings(settings, llm_server, tmp_path, monkeypatch):
 @pytest.fixture
 def agent(chat_settings, services):
     services.memory.add_many([{"text": t, "layer": "insights"} for t in FACTS])
-    return Agent(services)
+    return services.new_agent()
 
 
 def events_of(agent: Agent, sid: str, text: str, **kw) -> list:
@@ -137,7 +137,7 @@ def test_cancel_keeps_the_partial_reply(agent, llm_server):
 
 def test_an_unreachable_server_is_a_readable_error(chat_settings, services):
     chat_settings.llm.api_base = f"http://127.0.0.1:{closed_port()}/v1"
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("down")
     events = events_of(agent, s.id, "hello?")
     done = events[-1]
@@ -161,7 +161,7 @@ def test_regenerate_replaces_the_last_reply(agent, llm_server):
 
 def test_stated_facts_are_distilled_into_insights(chat_settings, services, llm_server):
     chat_settings.agent.distil = True
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("distil")
     llm_server.text("Noted: you deploy on Thursdays.")
     llm_server.text(json.dumps({"facts": ["The user deploys to production on Thursdays."]}))
@@ -233,3 +233,37 @@ def test_regenerate_keeps_commands_typed_after_the_reply(agent, llm_server):
     # The command and its notice never reach the model.
     sent = llm_server.chat_requests[-1].body["messages"]
     assert [x["content"] for x in sent if x["role"] != "system"] == ["question"]
+
+
+def test_an_agent_runs_on_explicit_collaborators_without_services(
+    chat_settings, embedder, llm_server
+):
+    """The agent is given its parts (no `Services`): a memory and chat sessions on one
+    store, an LLM client; a provider it does not need for a turn is never called."""
+    from magray_tui.agent.sessions import ChatSessions
+    from magray_tui.llm.client import LLMClient
+    from magray_tui.memory import MemoryService
+
+    asked: list[str] = []
+
+    def no_tasks():
+        asked.append("todo")
+        raise AssertionError("a chat turn needs no task DAG")
+
+    with MemoryService.open(settings=chat_settings, embedder=embedder) as memory:
+        memory.add_many([{"text": t, "layer": "insights"} for t in FACTS])
+        agent = Agent(
+            chat_settings,
+            sessions=ChatSessions(memory.store),
+            memory=lambda: memory,
+            todo=no_tasks,
+            llm=lambda: LLMClient(chat_settings),
+        )
+        s = agent.sessions.create("parts")
+        llm_server.text("DuckDB.")
+        events = events_of(agent, s.id, "Which database did our team decide on?")
+        assert isinstance(events[-1], m.TurnDone) and events[-1].status == "complete"
+        assert any("DuckDB" in r.text for r in of(events, m.MemoriesUsed)[0].memories)
+        assert len(memory.list(layers=["interact"], session=s.id)) == 2
+        assert [x.role for x in agent.sessions.messages(s.id)] == ["user", "assistant"]
+    assert asked == []

@@ -40,7 +40,7 @@ def make_agent(settings, services, llm_server, tmp_path, monkeypatch):
     def make(servers: dict[str, McpServerEntry], policy: dict[str, str] | None = None) -> Agent:
         settings.mcp.servers = servers
         settings.tools.policy = policy or {}
-        agent = Agent(services)
+        agent = services.new_agent()
         agents.append(agent)
         return agent
 
@@ -59,10 +59,10 @@ def of(events: list, kind: type) -> list:
     return [e for e in events if isinstance(e, kind)]
 
 
-def mcp_health(agent: Agent):
+def mcp_health(agent: Agent, services):
     from magray_tui.monitor.health import run_checks
 
-    report = run_checks(agent.settings, agent.services)
+    report = run_checks(agent.settings, services)
     return report.get("mcp_servers")
 
 
@@ -139,12 +139,14 @@ def test_only_named_environment_variables_reach_the_server(make_agent, llm_serve
     assert withheld.output.endswith("MAGRAY_TEST_SECRET=<unset>")
 
 
-def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(make_agent, llm_server):
+def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(
+    make_agent, llm_server, services
+):
     agent = make_agent({"fx": fixture_entry()}, {"fx__crash": "allow", "fx__echo": "allow"})
-    health = mcp_health(agent)
+    health = mcp_health(agent, services)
     assert health.status.value == "ok" and health.message == "fx: start with the first chat turn"
     agent.tools()
-    health = mcp_health(agent)
+    health = mcp_health(agent, services)
     assert health.status.value == "ok" and health.message == "1 ready, 5 tools"
     llm_server.tool_call("fx__crash", {})
     llm_server.text("The tool failed.")
@@ -157,7 +159,7 @@ def test_a_server_crashing_mid_call_is_reported_once_and_the_turn_completes(make
     assert not [n for n in of(events, m.Notice) if "fx" in n.text]
 
     # The Health pane's check shows it too.
-    health = mcp_health(agent)
+    health = mcp_health(agent, services)
     assert health.status.value == "degraded"
     assert health.message.startswith("fx: crashed during crash")
 

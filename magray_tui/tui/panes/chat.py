@@ -159,11 +159,10 @@ class ChatPane(ChatEvents, Pane):
     @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
     def prepare(self, session_id: str | None = None) -> None:
         """Build the agent, pick the session (latest, or a new one) and the model."""
-        from magray_tui.agent.agent import Agent
 
         assert self.backend is not None
         with self.env.jobs.track("starting the chat"):
-            agent = self.agent or Agent(self.backend.services)
+            agent = self.agent or self.backend.services.new_agent()
             sessions = agent.sessions
             if session_id is not None:
                 session = sessions.get(session_id)
