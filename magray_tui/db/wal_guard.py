@@ -54,9 +54,11 @@ def write(db: Path, commits: int) -> None:
     """Record the WAL's size now and the commit count (after each commit). One pwrite of a
     fixed-width record into a kept-open file, no fsync: a torn or stale record only
     under-reports (it reads as no sidecar, or an older one), it never raises a false alarm."""
-    wal = wal_path(db)
     try:
-        size = wal.stat().st_size if wal.exists() else 0
+        try:
+            size = os.stat(wal_path(db)).st_size
+        except FileNotFoundError:
+            size = 0  # folded into the file by a checkpoint
         data = json.dumps({"wal_bytes": size, "commits": commits}).encode()
         fd = _fds.get(db)
         if fd is None:

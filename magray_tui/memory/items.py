@@ -12,6 +12,7 @@ from typing import Any
 
 from magray_tui.memory.records import (
     CLIENT_SOURCE,
+    SEARCH_MODES,
     SOURCES,
     Filters,
     Layer,
@@ -263,3 +264,12 @@ def filters_of(
         if authors
         else None,
     )
+
+
+def search_query(query: Any, k: Any, mode: str) -> str:
+    """The query's text, once `k` and `mode` are known to be usable."""
+    if mode not in SEARCH_MODES:
+        raise MemoryError_(f"unknown search mode {mode!r} (use {', '.join(SEARCH_MODES)})")
+    if not isinstance(k, int) or not 1 <= k <= 1000:
+        raise MemoryError_("k must be a whole number from 1 to 1000")
+    return as_text(query)

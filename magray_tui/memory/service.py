@@ -14,18 +14,15 @@ from typing import Any
 import numpy as np
 
 from magray_tui.config import Settings, load_settings
-from magray_tui.memory import backends, lifecycle, moves, status, store_copy, supersede
+from magray_tui.memory import backends, lifecycle, moves, opening, status, store_copy, supersede
 from magray_tui.memory import items as item_rules
 from magray_tui.memory import mutations as ops
 from magray_tui.memory.access import AccessLog
-from magray_tui.memory.commit import Committer
-from magray_tui.memory.core import MemoryCore
 from magray_tui.memory.indexes import CatchUpReport, Indexes, Progress
 from magray_tui.memory.protocols import Embedder
 from magray_tui.memory.records import (
-    SEARCH_MODES,
-    Filters,
     Hit,
+    Filters,
     Layer,
     MemoryError_,
     Record,
@@ -34,7 +31,6 @@ from magray_tui.memory.records import (
     utcnow,
 )
 from magray_tui.memory.reembed_runner import ReembedRunner, open_store_embedder
-from magray_tui.memory.search import Retriever
 from magray_tui.memory.store import Store
 from magray_tui.memory.store_copy import CopyReport
 from magray_tui.memory.transfer import ImportReport, export_jsonl, import_jsonl
@@ -61,22 +57,11 @@ class MemoryService:
         self.store = store
         self.indexes = indexes
         self.clock = clock
-        store.clock = lambda: self.clock()  # history rows carry the service's time
-        repo = store.repo
 
-        def now() -> datetime:
+        def now() -> datetime:  # follows a clock swapped after opening (tests, benchmarks)
             return self.clock()
 
-        self.core = MemoryCore(
-            settings=settings,
-            store=store,
-            repo=repo,
-            indexes=indexes,
-            embedder=embedder,
-            committer=Committer(store, repo, indexes, now),
-            retriever=Retriever(repo, indexes, embedder, settings.memory),
-            clock=now,
-        )
+        self.core = opening.build_core(settings, store, embedder, indexes, now)
         self.accesses = AccessLog(self.core)
         self._closed = False
         self.embedder = embedder  # the store's model; a re-embed (reembed_runner.py) switches it
@@ -242,11 +227,7 @@ class MemoryService:
     ) -> list[Hit]:
         """Hybrid (or vector / keyword) search. `prefix`: the last word also matches as a
         prefix (search-as-you-type in the Memory pane; not for the agent or the CLI)."""
-        if mode not in SEARCH_MODES:
-            raise MemoryError_(f"unknown search mode {mode!r} (use {', '.join(SEARCH_MODES)})")
-        if not isinstance(k, int) or not 1 <= k <= 1000:
-            raise MemoryError_("k must be a whole number from 1 to 1000")
-        query = item_rules.as_text(query)
+        query = item_rules.search_query(query, k, mode)
         if not query.strip():
             return []
         filters = self.filters(layers, kinds, tags, session, since, until, authors=authors)
@@ -296,7 +277,7 @@ class MemoryService:
         """`{"kinds": [(kind, n), ...], "tags": [...], "authors": [...]}`, most common first
         (the tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
         state = State.FORGOTTEN if forgotten else State.LIVE
-        return self.core.repo.facets(self.filters(layers, state=state), top_tags=top_tags)
+        return self.core.repo.facets(item_rules.filters(layers, state=state), top_tags=top_tags)
 
     def history(self, ref: str) -> list[dict[str, Any]]:
         return self.core.repo.history(self.get(ref, count_access=False).id)
