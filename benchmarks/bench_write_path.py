@@ -8,8 +8,10 @@ load. A child opens a fresh home with the packaged model on the CPU, adds 1,000 
   the commit counter, COMMIT, the WAL sidecar);
 - `pin`: MemoryService.pin on one record (the commit path: row, history, revision, then
   both indexes brought to it);
-- `add_one`: MemoryService.add_many of one record with its vector.
-Per tree and operation: the median over rounds of each child's p50 (and mean). `--busy`
+- `add_one`: MemoryService.add_many of one record with its vector;
+- `sidecar`: the WAL sidecar's write alone (wal_guard.write: stat the WAL, one pwrite).
+Per tree and operation: the median over rounds of each child's p50, mean and CPU time per
+call (process CPU, all threads: less sensitive to other load than wall time). `--busy`
 adds one competing busy process for the whole run (killed at the end).
 
     .venv/bin/python benchmarks/bench_write_path.py --against /path/to/old/checkout [--busy]
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, percentiles, print_table, write_result
 
 NAME = "write_path"
-OPS = ("bare_tx", "pin", "add_one")
+OPS = ("bare_tx", "pin", "add_one", "sidecar")
 PRELOAD = 1000
 
 
@@ -41,6 +43,7 @@ def child(reps: int) -> dict[str, Any]:
     import numpy as np
     from common import bench_settings, load_cpu_embedder, temp_home
 
+    from magray_tui.db import wal_guard
     from magray_tui.memory import MemoryService
 
     out: dict[str, Any] = {}
@@ -54,23 +57,34 @@ def child(reps: int) -> dict[str, Any]:
             ids = svc.add_many(items, vectors=vecs[:PRELOAD])
             store = svc.store
             timings: dict[str, list[float]] = {op: [] for op in OPS}
+            cpu: dict[str, float] = {}
+            c0 = time.process_time()
             for i in range(reps):
                 t0 = time.perf_counter()
                 with store.transaction() as cur:
                     cur.execute("INSERT OR REPLACE INTO meta VALUES ('bench', ?)", [str(i)])
                 timings["bare_tx"].append((time.perf_counter() - t0) * 1000)
+            cpu["bare_tx"], c0 = time.process_time() - c0, time.process_time()
             for i in range(reps):
                 t0 = time.perf_counter()
                 svc.pin(ids[i % len(ids)], i % 2 == 0)
                 timings["pin"].append((time.perf_counter() - t0) * 1000)
+            cpu["pin"], c0 = time.process_time() - c0, time.process_time()
             for i in range(reps):
                 item = [{"text": f"one more note {i}"}]
                 t0 = time.perf_counter()
                 svc.add_many(item, vectors=vecs[PRELOAD + i : PRELOAD + i + 1])
                 timings["add_one"].append((time.perf_counter() - t0) * 1000)
+            cpu["add_one"], c0 = time.process_time() - c0, time.process_time()
+            for i in range(reps):
+                t0 = time.perf_counter()
+                wal_guard.write(store.path, i)  # the count is set right again at close
+                timings["sidecar"].append((time.perf_counter() - t0) * 1000)
+            cpu["sidecar"] = time.process_time() - c0
         for op, lat in timings.items():
             out[op] = {"p50": statistics.median(lat), "mean": statistics.fmean(lat)}
             out[op]["p95"] = percentiles(lat)["p95"]
+            out[op]["cpu_ms"] = 1000 * cpu[op] / reps  # all threads: less load-sensitive
     return out
 
 
@@ -121,9 +135,10 @@ def main() -> None:
         for label in runs:
             row[label] = {
                 stat: round(statistics.median(run[op][stat] for run in runs[label]), 3)
-                for stat in ("p50", "mean", "p95")
+                for stat in ("p50", "mean", "p95", "cpu_ms")
             }
         row["after_over_before_p50"] = round(row["after"]["p50"] / row["before"]["p50"], 3)
+        row["after_over_before_cpu"] = round(row["after"]["cpu_ms"] / row["before"]["cpu_ms"], 3)
         summary[op] = row
     git = subprocess.run(
         ["git", "-C", str(args.against), "rev-parse", "--short", "HEAD"],
@@ -146,15 +161,16 @@ def main() -> None:
     write_result(name, result)
     print_table(
         f"one write, ms (median of {args.rounds} rounds x {args.reps} calls)",
-        ["op", "before p50 ms", "after p50 ms", "after/before", "before mean", "after mean"],
+        ["op", "before p50", "after p50", "after/before", "before cpu", "after cpu", "cpu a/b"],
         [
             [
                 op,
                 s["before"]["p50"],
                 s["after"]["p50"],
                 s["after_over_before_p50"],
-                s["before"]["mean"],
-                s["after"]["mean"],
+                s["before"]["cpu_ms"],
+                s["after"]["cpu_ms"],
+                s["after_over_before_cpu"],
             ]
             for op, s in summary.items()
         ],
