@@ -21,8 +21,8 @@ from magray_tui.memory.access import AccessLog
 from magray_tui.memory.indexes import CatchUpReport, Indexes, Progress
 from magray_tui.memory.protocols import Embedder
 from magray_tui.memory.records import (
-    Hit,
     Filters,
+    Hit,
     Layer,
     MemoryError_,
     Record,

@@ -1,5 +1,5 @@
 """The memory schema on the server: the same numbered versions as the embedded store's
-(memory 1-3; 6 supersede, 7 author; tasks 4 and chat 5 stay local), recorded in the
+(memory 1-3; 6 supersede, 7 author; tasks 4, chat 5 and 8, the DuckDB commit counter, stay local),
 namespace's own `schema_version`. An older magray refuses a newer server schema clearly.
 
 Vectors live in `memories.embedding vector(dim)`, added once the model is known (like the

@@ -29,7 +29,7 @@ def chat_settings(settings, llm_server, tmp_path, monkeypatch):
 @pytest.fixture
 def agent(chat_settings, services):
     services.memory.add_many([{"text": t, "layer": "insights"} for t in FACTS])
-    return Agent(services)
+    return services.new_agent()
 
 
 def turn(agent: Agent, sid: str, text: str) -> list:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magray_tui.agent.agent import Agent
 from tests.test_memory_cli import magray
 
 
@@ -24,7 +23,7 @@ def test_cli_show_with_a_short_prefix_asks_for_four_characters(tmp_path: Path) -
 
 def test_chat_forget_with_a_short_prefix(services) -> None:
     rid = services.memory.add("The staging database listens on port 5433.")
-    agent = Agent(services)
+    agent = services.new_agent()
     s = agent.sessions.create("short ids")
     events = list(agent.run_turn(s.id, f"/forget {rid[:3]}"))
     texts = [getattr(e, "text", "") for e in events]
