@@ -1,6 +1,7 @@
 """The memory schema on the server: the same numbered versions as the embedded store's
 (memory 1-3; 6 supersede, 7 author; tasks 4, chat 5 and 8, the DuckDB commit counter, stay
-local), recorded in the namespace's own `schema_version`. An older magray refuses a newer server schema clearly.
+local), recorded in the namespace's own `schema_version`. An older magray refuses a newer
+server schema clearly.
 
 Vectors live in `memories.embedding vector(dim)`, added once the model is known (like the
 embedded store's `vectors` table), with a partial HNSW index over live records; `tsv` holds
