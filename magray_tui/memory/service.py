@@ -277,7 +277,7 @@ class MemoryService:
         """`{"kinds": [(kind, n), ...], "tags": [...], "authors": [...]}`, most common first
         (the tags cut at `top_tags`), over live records (or tombstones) of `layers`."""
         state = State.FORGOTTEN if forgotten else State.LIVE
-        return self.core.repo.facets(item_rules.filters(layers, state=state), top_tags=top_tags)
+        return self.core.repo.facets(self.filters(layers, state=state), top_tags=top_tags)
 
     def history(self, ref: str) -> list[dict[str, Any]]:
         return self.core.repo.history(self.get(ref, count_access=False).id)
