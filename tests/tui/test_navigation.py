@@ -73,7 +73,7 @@ async def test_f1_lists_the_focused_panes_keys(make_app, seeded_settings):
 async def test_remapped_key_from_config(make_app, seeded_settings):
     seeded_settings.config_file.parent.mkdir(parents=True, exist_ok=True)
     seeded_settings.config_file.write_text(
-        '[keys]\n"memory.forget" = "x"\n"pane.health" = "h"\n"no.such.binding" = "z"\n'
+        '[keys]\n"memory.forget" = "x"\n"pane.health" = "q"\n"no.such.binding" = "z"\n'
     )
     app = make_app(seeded_settings)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -85,7 +85,7 @@ async def test_remapped_key_from_config(make_app, seeded_settings):
         await pilot.press("x")
         await wait_until(pilot, lambda: len(result_ids(app)) == 4)
         assert app.backend.memory.get(ids[0], count_access=False).state == "forgotten"
-        await pilot.press("h")
+        await pilot.press("q")
         await wait_until(pilot, lambda: app.active_pane_id == "health")
         await pilot.press("2")
         await pilot.press("f1")

@@ -151,7 +151,7 @@ async def test_theme_files_are_hot_reloaded(make_app, seeded_home):
         (themes / "bad.toml").write_text('primary = "nope"\n')
         await wait_until(pilot, lambda: any("bad.toml" in n for n in app.notes))
         # config.toml is watched too: a new key remap applies without a restart.
-        app.settings.config_file.write_text('[keys]\n"pane.health" = "h"\n')
-        await wait_until(pilot, lambda: app.user_keymap.get("pane.health") == "h")
-        await pilot.press("h")
+        app.settings.config_file.write_text('[keys]\n"pane.health" = "q"\n')
+        await wait_until(pilot, lambda: app.user_keymap.get("pane.health") == "q")
+        await pilot.press("q")
         await wait_until(pilot, lambda: app.active_pane_id == "health")
