@@ -38,7 +38,8 @@ _BM25_EXTENSIONS = ("pg_search", "pg_textsearch")
 def or_query(query: str, *, prefix: bool = False) -> str:
     """`query`'s words as a tsquery matching any of them (operators never interpreted).
     With `prefix` the last word also matches as a prefix of the stemmed words: `stag`
-    finds "staging" (stem "stage"); a prefix longer than the stem ("stagi") does not."""
+    finds "staging" (stem "stage"); a prefix longer than the stem ("stagi") is matched
+    against the unstemmed words by `PgKeywords.search`."""
     terms = _WORD.findall(query.lower())[:_MAX_QUERY_TERMS]
     words = [f"'{t}'" for t in terms]
     if prefix and terms and len(terms[-1]) >= MIN_PREFIX_CHARS:
@@ -126,13 +127,21 @@ class PgKeywords:
         if not text or k <= 0:
             return []
         where, args = pg_filters_sql(filters) if filters is not None else ("true", [])
+        # A typed prefix longer than the stem ("stagi" of "staging", stem "stage") matches the
+        # unstemmed words instead: computed per row, so only for interactive prefix queries.
+        last = _WORD.findall(query.lower())[-1:] if prefix else []
+        raw = f"'{last[0]}':*" if last and len(last[0]) >= MIN_PREFIX_CHARS else ""
+        match, extra = "tsv @@ q", []
+        if raw:
+            match = "(tsv @@ q OR to_tsvector('simple', text) @@ to_tsquery('simple', ?))"
+            extra = [raw]
         rows = (
             self.store.cursor()
             .execute(
                 f"SELECT seq, ts_rank(tsv, q) AS r FROM memories, "
-                f"to_tsquery('{TEXT_SEARCH_CONFIG}', ?) q WHERE tsv @@ q "
+                f"to_tsquery('{TEXT_SEARCH_CONFIG}', ?) q WHERE {match} "
                 f"AND state = 'live' AND {where} ORDER BY r DESC, seq LIMIT ?",
-                [text, *args, int(k)],
+                [text, *extra, *args, int(k)],
             )
             .fetchall()
         )
