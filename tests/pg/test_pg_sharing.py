@@ -66,7 +66,16 @@ def test_records_written_through_the_server_name_their_author(
     with _open(home, pg_url, embedder, monkeypatch) as svc:
         rid = svc.add("authored note")
         rows = svc.store.cursor().execute("SELECT author FROM memories WHERE id = ?", [rid])
-        assert rows.fetchall() == [(f"{getpass.getuser()}@{socket.gethostname()}",)]
+        me = f"{getpass.getuser()}@{socket.gethostname()}"
+        assert rows.fetchall() == [(me,)]
+        # The model's own text keeps its author on a server; filters and facets see both.
+        guess = svc.add("the deploy is on friday, I believe", author="assistant")
+        assert svc.get(guess, count_access=False).author == "assistant"
+        assert [r.id for r in svc.list(authors=[me])] == [rid]
+        assert [r.id for r in svc.list(authors=["assistant"])] == [guess]
+        hits = svc.search("authored note", k=5, authors=["assistant"], count_access=False)
+        assert [h.record.id for h in hits] == [guess]
+        assert {a for a, _ in svc.facets()["authors"]} == {me, "assistant"}
 
 
 def test_concurrent_writers_in_subprocesses_lose_nothing(pg_url: str, tmp_path: Path) -> None:
