@@ -36,6 +36,22 @@ def explicit_fact(text: str) -> str | None:
     return fact[0].upper() + fact[1:]
 
 
+def store_user_fact(
+    agent: SlashHost, session: ChatSession, fact: str, metadata: dict | None = None
+) -> str:
+    """Store `fact` as the user's own in Insights (`/remember` and "remember that X")."""
+    return agent.memory().add(
+        fact,
+        layer="insights",
+        kind="fact",
+        source="chat",
+        author="user",
+        session=session.id,
+        importance=0.7,
+        metadata=metadata,
+    )
+
+
 def stored_reply(fact: str, record_id: str) -> str:
     """What the chat answers: what was stored, where, and how to undo it."""
     quoted = "\n".join(f"> {line}" for line in fact.splitlines())
@@ -54,15 +70,8 @@ def remember_fact(
     is the memory (and the user message points at it, so grounding does not repeat it while
     the history shows it)."""
     user = agent.sessions.add_message(session.id, "user", text)
-    rid = agent.memory().add(
-        fact,
-        layer="insights",
-        kind="fact",
-        source="chat",
-        author="user",
-        session=session.id,
-        importance=0.7,
-        metadata={"message_id": user.id, "said_as": "remember that"},
+    rid = store_user_fact(
+        agent, session, fact, metadata={"message_id": user.id, "said_as": "remember that"}
     )
     agent.sessions.update_message(user.id, memory_id=rid)
     reply = stored_reply(fact, rid)

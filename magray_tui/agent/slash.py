@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from magray_tui.agent.intent import store_user_fact
 from magray_tui.agent.model import (
     ChatError,
     ChatMessage,
@@ -133,15 +134,7 @@ def _help(
 @command("remember", "/remember TEXT", "store a fact in Insights (long-term memory)")
 def _remember(agent: SlashHost, session: ChatSession, args: str, confirm: Confirm):
     text = _need(args, "/remember TEXT")
-    rid = agent.memory().add(
-        text,
-        layer="insights",
-        kind="fact",
-        source="chat",
-        author="user",
-        session=session.id,
-        importance=0.7,
-    )
+    rid = store_user_fact(agent, session, text)
     yield Notice(f"remembered in Insights as {rid}")
 
 
