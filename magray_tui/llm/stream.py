@@ -164,9 +164,14 @@ def stream_once(
                 continue
             last = time.perf_counter()
             if kind == "error":
-                raise failure(
-                    classify(payload, model=info.model, api_base=info.api_base, timeout_s=timeout_s)
-                ) from None
+                error = classify(
+                    payload, model=info.model, api_base=info.api_base, timeout_s=timeout_s
+                )
+                if error.kind == "timeout" and (first_token is not None or tools.calls):
+                    # The HTTP read timeout can beat the silence check above: after text was
+                    # shown it is the same stall, not a retryable timeout.
+                    error = _stalled(info, timeout_s)
+                raise failure(error) from None
             if kind == "end":
                 break
             usage = _get(payload, "usage") or usage

@@ -72,16 +72,21 @@ def test_a_refused_connection_reads_well(llm_settings):
 
 
 def test_a_stall_mid_stream_ends_the_turn_and_keeps_the_text(client, llm_server):
+    # The process's first request pays litellm's lazy set-up, which on a busy machine can
+    # outlast a short deadline before the first chunk (a timeout, not this test's stall).
+    _, warm = run(client.stream(USER))
+    assert warm is None
+    before = len(llm_server.chat_requests)
     # Long enough for a first chunk on a busy machine, short enough for a test.
-    client.settings.llm.timeout_s = 1.5
+    client.settings.llm.timeout_s = 3
     llm_server.stall("partial ", "reply ", "lost", after=2, seconds=20)
     started = time.monotonic()
     events, error = run(client.stream(USER))
     assert text_of(events) == "partial reply "
     assert error is not None and error.kind == "stalled" and error.partial
-    assert "stopped sending for 1.5 s" in str(error)
-    assert time.monotonic() - started < 10
-    assert len(llm_server.chat_requests) == 1  # never retried once text was shown
+    assert "stopped sending for 3 s" in str(error)
+    assert time.monotonic() - started < 12
+    assert len(llm_server.chat_requests) == before + 1  # never retried once text was shown
 
 
 def test_silence_before_the_first_token_is_a_timeout_and_retried(client, llm_server):
