@@ -41,6 +41,11 @@ class MemoryRepository(HistoryAndFileReads):
     # The dialect-specific pieces a second backend replaces (see magray_tui/pg/repository.py).
     filters_sql = staticmethod(filters_sql)
     file_path = FILE_PATH
+    # Records changed after a revision, with their vectors (the change feed indexes follow).
+    changes_sql = (
+        f"SELECT {RECORD_COLUMNS.replace('seq,', 'm.seq,', 1)}, m.rev, v.vec "
+        "FROM memories m LEFT JOIN vectors v ON v.seq = m.seq WHERE m.rev > ? ORDER BY m.rev"
+    )
     unconfirmed = UNCONFIRMED  # model-written text nobody confirmed (metadata.confirmed)
 
     def __init__(self, db: Database) -> None:
@@ -226,12 +231,7 @@ class MemoryRepository(HistoryAndFileReads):
         """Records changed after `after_rev`, with their vectors, in batches (for catch-up)."""
         cur = self.db.stream_cursor()
         try:
-            cur.execute(
-                f"SELECT {RECORD_COLUMNS.replace('seq,', 'm.seq,', 1)}, m.rev, v.vec "
-                "FROM memories m LEFT JOIN vectors v ON v.seq = m.seq WHERE m.rev > ? "
-                "ORDER BY m.rev",
-                [int(after_rev)],
-            )
+            cur.execute(self.changes_sql, [int(after_rev)])
             while rows := cur.fetchmany(batch):
                 n = N_RECORD_COLUMNS
                 records = [row_to_record(r[:n]) for r in rows]

@@ -3,14 +3,14 @@ portable, with the dialect-specific ones replaced (filters, counts, vectors, JSO
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from magray_tui.memory.records import Filters, Layer, Record, State
+from magray_tui.memory.records import Filters, Layer, State
 from magray_tui.memory.repository import MemoryRepository
-from magray_tui.memory.repository_rows import N_RECORD_COLUMNS, RECORD_COLUMNS, row_to_record
+from magray_tui.memory.repository_rows import RECORD_COLUMNS
 
 
 def pg_filters_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -47,6 +47,9 @@ def pg_filters_sql(filters: Filters) -> tuple[str, list[Any]]:
 class PgRepository(MemoryRepository):
     filters_sql = staticmethod(pg_filters_sql)
     file_path = "(metadata::jsonb ->> 'path')"
+    changes_sql = (
+        f"SELECT {RECORD_COLUMNS}, rev, embedding FROM memories WHERE rev > ? ORDER BY rev"
+    )
     unconfirmed = "(m.metadata::jsonb -> 'confirmed') IS NULL"
 
     def counts(self) -> dict[str, int]:
@@ -74,30 +77,6 @@ class PgRepository(MemoryRepository):
         )
         found = {int(s): v for s, v in rows}
         return np.stack([found[int(s)] for s in seqs]).astype(np.float32)
-
-    def iter_changes(
-        self, after_rev: int, batch: int = 5000
-    ) -> Iterator[tuple[np.ndarray, list[Record], np.ndarray]]:
-        """Records changed after `after_rev`, with their vectors, in batches."""
-        cur = self.db.stream_cursor()
-        try:
-            cur.execute(
-                f"SELECT {RECORD_COLUMNS}, rev, embedding FROM memories WHERE rev > ? ORDER BY rev",
-                [int(after_rev)],
-            )
-            while rows := cur.fetchmany(batch):
-                n = N_RECORD_COLUMNS
-                records = [row_to_record(r[:n]) for r in rows]
-                revs = np.array([r[n] for r in rows], dtype=np.int64)
-                vecs = [r[n + 1] for r in rows]
-                dim = next((len(v) for v in vecs if v is not None), 0)
-                mat = np.zeros((len(rows), dim), dtype=np.float32)
-                for i, v in enumerate(vecs):
-                    if v is not None:
-                        mat[i] = v
-                yield revs, records, mat
-        finally:
-            cur.close()
 
     def change_rev(self) -> int:
         """The newest revision taken on the server (cheap: the sequence's last value)."""
