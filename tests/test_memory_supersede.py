@@ -4,7 +4,6 @@ one instead of being merged into it; real store, real embeddings, a clock the te
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,10 @@ import pytest
 from magray_tui.memory import Layer, MemoryError_, MemoryService, State
 from tests.conftest import FACTS
 from tests.test_memory_cli import magray
+from tests.test_memory_lifecycle import Clock
 
-T0 = datetime(2025, 3, 1, 9, 0)
 OLD = "The staging database listens on port 5433."
 NEW = "The staging database listens on port 5434."
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
 
 
 @pytest.fixture
